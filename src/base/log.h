@@ -1,0 +1,44 @@
+// Process-wide logging. One sink at a time: stderr (default), a file (reopened
+// by reopen(), e.g. on SIGHUP) or syslog. Lines are buffered and written at
+// most once per event-loop turn (flush()), so an access log line per request
+// does not cost a write(2) per request. Warnings and errors flush at once.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+
+namespace nsmp::log {
+
+enum class Level : uint8_t { kDebug, kInfo, kWarning, kError };
+
+void useStderr();
+// Returns false (and keeps the current sink) if the file cannot be opened.
+bool useFile(const std::string& path, std::string* error);
+void useSyslog(const std::string& tag);
+void setDebug(bool on);
+bool debugEnabled();
+void reopen();  // files only: reopen after rotation
+void flush();   // write what is buffered
+
+void write(Level level, std::string_view line);
+
+template <typename... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (debugEnabled()) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void warning(fmt::format_string<Args...> f, Args&&... args) {
+  write(Level::kWarning, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace nsmp::log

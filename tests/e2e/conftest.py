@@ -1,0 +1,228 @@
+"""End-to-end fixtures: a Neutron-shaped cloud in network namespaces.
+
+    VM namespaces --veth--> qrouter-<id> (iptables REDIRECT 169.254.169.254:80 -> 9697)
+                             `ns-metadata-proxy --router_id <id>` listening on 9697
+                                  | UNIX socket (not namespaced: a plain path)
+                             `ns-metadata-proxy metadata-server` in the host namespace
+
+Needs root and `ip netns`; skips with the reason otherwise. NSMP_BINARY names the
+binary (ctest passes it). Every namespace, link, rule and process is removed on
+teardown, also when a test fails or the run is interrupted; namespaces a killed
+run left behind are swept at start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import instances as inst_mod  # noqa: E402
+import topology  # noqa: E402
+from procs import Daemon  # noqa: E402
+
+DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "src", "app", "ns-metadata-proxy")
+DRIVER = os.path.join(HERE, "cloudinit_driver.py")
+CURL_TIMEOUT = 10
+
+# Cleanups still to run; pytest_unconfigure runs what an interrupted run skipped.
+_pending_cleanups: list = []
+
+
+def pytest_configure(config):
+    # ctest ends a suite that runs too long with SIGTERM: turn it into an interrupt
+    # so the finalizers below still remove namespaces and processes.
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+
+
+def pytest_unconfigure(config):
+    while _pending_cleanups:
+        _pending_cleanups.pop()()
+
+
+@dataclass
+class HttpReply:
+    status: int
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Cloud:
+    """The running topology: VMs, the instances behind them, and ways to ask."""
+
+    def __init__(self, topo: topology.Topology, instances: list, stranger, workdir: str,
+                 proxy: Daemon, server: Daemon):
+        self.topo = topo
+        self.instances = instances  # instances[i] belongs to vms[i]
+        self.stranger = stranger  # a VM no instance belongs to
+        self.workdir = workdir
+        self.proxy = proxy
+        self.server = server
+
+    @property
+    def vms(self):
+        return self.topo.vms[: len(self.instances)]
+
+    def diagnostics(self) -> str:
+        return f"{self.proxy.describe()}\n\n{self.server.describe()}"
+
+    def curl(self, vm, path: str, headers: tuple = (), method: str = "GET") -> HttpReply:
+        """One request from inside `vm` to http://169.254.169.254<path>."""
+        out = os.path.join(self.workdir, f"curl-{uuid.uuid4().hex}")
+        args = ["timeout", str(CURL_TIMEOUT + 5), "curl", "-sS", "--max-time", str(CURL_TIMEOUT),
+                "-X", method, "-o", out, "-w", "%{http_code}"]
+        for h in headers:
+            args += ["-H", h]
+        proc = subprocess.run(vm.exec_args(*args, f"http://{topology.METADATA_IP}{path}"),
+                              capture_output=True, text=True, timeout=CURL_TIMEOUT + 10)
+        if proc.returncode != 0:
+            raise AssertionError(f"curl {path} from {vm.name} failed ({proc.returncode}): "
+                                 f"{proc.stderr.strip()}\n{self.diagnostics()}")
+        with open(out, "rb") as f:
+            body = f.read()
+        os.unlink(out)
+        return HttpReply(int(proc.stdout), body)
+
+    def cloud_init(self, vm, kind: str) -> dict:
+        """Runs cloud-init's `kind` datasource ("openstack" or "ec2") inside `vm`."""
+        work = os.path.join(self.workdir, f"cloud-init-{kind}-{vm.index}-{uuid.uuid4().hex[:6]}")
+        os.makedirs(work)
+        proc = subprocess.run(vm.exec_args("timeout", "90", "/usr/bin/python3", DRIVER, kind, work),
+                              capture_output=True, text=True, timeout=100)
+        with open(os.path.join(work, "driver.log"), "w") as f:
+            f.write(proc.stderr)
+        try:
+            result = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            result = {"ok": False}
+        if proc.returncode != 0 or not result.get("ok"):
+            tail = "\n".join(proc.stderr.splitlines()[-60:])
+            raise AssertionError(f"cloud-init {kind} datasource in {vm.name} did not accept the "
+                                 f"metadata (exit {proc.returncode})\n--- cloud-init log tail ---\n"
+                                 f"{tail}\n{self.diagnostics()}")
+        return result
+
+
+def binary_path() -> str:
+    return os.path.abspath(os.environ.get("NSMP_BINARY", DEFAULT_BINARY))
+
+
+def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
+    """Builds the topology and starts both daemons; returns the cloud and its cleanup."""
+    binary = binary_path()
+    topo = topology.Topology.make_names()
+    daemons: list[Daemon] = []
+
+    def cleanup():
+        for d in reversed(daemons):
+            d.stop()
+        topo.destroy()
+
+    try:
+        topo.build_router()
+        network_id = str(uuid.uuid4())
+        vms = [topo.add_vm() for _ in range(vm_count)]
+        instances = [inst_mod.make_instance(vm.index, network_id, vm.ip, vm.mac,
+                                            binary_user_data=(vm.index % 2 == 0)) for vm in vms]
+        # On the same network, but no instance has its address.
+        stranger = topo.add_vm()
+        data = os.path.join(workdir, "metadata.json")
+        inst_mod.data_file(data, topo.router_id, network_id, instances)
+        sock = os.path.join(workdir, "agent.sock")
+
+        if os.environ.get("NSMP_E2E_STANDIN") == "1":
+            server, proxy = _start_standins(workdir, topo, sock, data, daemons)
+        else:
+            server = Daemon("metadata-server", [binary, "metadata-server", "--socket", sock,
+                                                "--data", data],
+                            os.path.join(workdir, "metadata-server.log"))
+            daemons.append(server)
+            server.wait_for_unix_socket(sock)
+            proxy = Daemon("proxy", topo.router_exec(
+                binary, "--router_id", topo.router_id, "--nodaemonize",
+                "--metadata_port", str(topology.PROXY_PORT), "--metadata_proxy_socket", sock,
+                "--state_path", workdir, "--pid_file", os.path.join(workdir, "proxy.pid"),
+                "--debug"), os.path.join(workdir, "proxy.log"))
+            daemons.append(proxy)
+            proxy.wait_for_log(r"listening on \S+:%d" % topology.PROXY_PORT)
+        return Cloud(topo, instances, stranger, workdir, proxy, server), cleanup
+    except BaseException:
+        cleanup()
+        raise
+
+
+def _start_standins(workdir, topo, sock, data, daemons):
+    """Development only (NSMP_E2E_STANDIN=1): haproxy with Neutron's config and a
+    Python metadata agent, to check the topology and tests against a reference."""
+    server = Daemon("standin-metadata", [sys.executable, os.path.join(HERE, "standin_metadata.py"),
+                                         sock, data], os.path.join(workdir, "standin.log"))
+    daemons.append(server)
+    server.wait_for_unix_socket(sock)
+    cfg = os.path.join(workdir, "haproxy.cfg")
+    with open(cfg, "w") as f:
+        f.write(f"""global
+    maxconn 1024
+defaults
+    mode http
+    option http-server-close
+    option forwardfor
+    retries 3
+    timeout http-request 30s
+    timeout connect 30s
+    timeout client 32s
+    timeout server 32s
+    timeout http-keep-alive 30s
+listen listener
+    bind 0.0.0.0:{topology.PROXY_PORT}
+    server metadata {sock}
+    http-request del-header X-Neutron-Network-ID
+    http-request set-header X-Neutron-Router-ID {topo.router_id}
+""")
+    proxy = Daemon("haproxy", topo.router_exec(shutil.which("haproxy"), "-f", cfg, "-db"),
+                   os.path.join(workdir, "haproxy.log"))
+    daemons.append(proxy)
+    import time
+    time.sleep(0.5)
+    return server, proxy
+
+
+@pytest.fixture(scope="session")
+def netns_ready():
+    why = topology.netns_available()
+    if why:
+        pytest.skip(why)
+    if os.environ.get("NSMP_E2E_STANDIN") != "1" and not os.access(binary_path(), os.X_OK):
+        pytest.skip(f"no ns-metadata-proxy binary at {binary_path()} (build it, or set NSMP_BINARY)")
+    swept = topology.sweep_leftovers()
+    if swept:
+        print(f"swept namespaces left by killed runs: {swept}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def cloud(netns_ready, tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("e2e"))
+    c, cleanup = start_cloud(workdir)
+    _pending_cleanups.append(cleanup)
+    try:
+        yield c
+    finally:
+        if cleanup in _pending_cleanups:
+            _pending_cleanups.remove(cleanup)
+        cleanup()
+        left = c.topo.remaining()
+        assert not left, f"namespaces left after teardown: {left}"

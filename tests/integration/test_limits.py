@@ -1,0 +1,132 @@
+"""maxconn, bounded buffers, many idle connections."""
+import select
+import socket
+import time
+
+import pytest
+
+from harness import upstream as up
+from harness import wire
+
+MIB = 1024 * 1024
+# A proxy that buffered what these tests push would grow by ~64 MiB or more;
+# one that keeps a fixed amount per connection stays far below this.
+RSS_GROWTH_BOUND_KIB = 16 * 1024
+
+
+def test_maxconn_queues_extra_connection_until_one_closes(make_proxy, upstream):
+    proxy = make_proxy("--maxconn", "2")
+    upstream.answer_all(up.echo_target)
+    a, b = proxy.connect(), proxy.connect()
+    try:
+        assert a.request(wire.get("/a")).body == b"/a"
+        assert b.request(wire.get("/b")).body == b"/b"
+        c = proxy.connect()  # completes in the kernel's backlog
+        c.send(wire.get("/c"))
+        # Not served while two connections are open (bounded wait, not a timing claim).
+        assert c.pending_bytes(wait=0.5) == b""
+        assert upstream.connection_count == 2
+        a.close()
+        resp = c.read_response()
+        assert resp.body == b"/c"
+        assert b.request(wire.get("/b2")).body == b"/b2"
+        c.close()
+    finally:
+        a.close()
+        b.close()
+
+
+def push(sock, total, stall=1.0, limit=20.0):
+    """Write up to `total` bytes as fast as the peer takes them; stop when nothing
+    moved for `stall` seconds. Returns the bytes written."""
+    sock.setblocking(False)
+    block = b"b" * 65536
+    sent = 0
+    end = time.monotonic() + limit
+    while sent < total and time.monotonic() < end:
+        try:
+            sent += sock.send(block[: min(len(block), total - sent)])
+        except BlockingIOError:
+            _, writable, _ = select.select([], [sock], [], stall)
+            if not writable:
+                break
+        except (BrokenPipeError, ConnectionResetError):
+            break
+    return sent
+
+
+def wait_until_stalled(counter, stall=1.0, limit=20.0):
+    """Poll counter() until it stops growing for `stall` seconds (bounded)."""
+    end = time.monotonic() + limit
+    last, since = counter(), time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.1)
+        now = counter()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= stall:
+            break
+    return last
+
+
+def test_large_upload_to_non_reading_upstream_keeps_memory_bounded(make_proxy, upstream):
+    proxy = make_proxy("--max_body_size", str(1 << 30), "--timeout_server", "30",
+                       "--timeout_client", "30")
+    upstream.answer(up.DEFAULT, up.never_read)
+    assert proxy.request(wire.get("/warm")).status == 200  # baseline after one request
+    with proxy.connect() as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        rss_before = proxy.rss_kib()
+        c.send(b"POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % (512 * MIB))
+        sent = push(c.sock, 128 * MIB)
+        rss_after = proxy.rss_kib()
+    assert sent < 128 * MIB, "the proxy accepted everything although the agent reads nothing"
+    assert rss_after - rss_before < RSS_GROWTH_BOUND_KIB, (rss_before, rss_after, sent)
+
+
+def test_large_download_to_non_reading_client_keeps_memory_bounded(make_proxy, upstream):
+    proxy = make_proxy("--timeout_client", "30", "--timeout_server", "30")
+    upstream.answer(up.DEFAULT, up.stream_large_body(512 * MIB))
+    assert proxy.request(wire.get("/warm")).status == 200
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.connect(("127.0.0.1", proxy.port))
+    try:
+        rss_before = proxy.rss_kib()
+        sock.sendall(wire.get("/big"))
+        conn = upstream.wait_connections(2)
+        sent = wait_until_stalled(lambda: conn.bytes_sent)
+        rss_after = proxy.rss_kib()
+    finally:
+        sock.close()
+    assert 0 < sent < 512 * MIB, "the client never reads, yet the agent could send everything"
+    assert rss_after - rss_before < RSS_GROWTH_BOUND_KIB, (rss_before, rss_after, sent)
+
+
+def test_ten_thousand_idle_connections_do_not_block_others(make_proxy, upstream, raised_nofile):
+    n = 10_000
+    if raised_nofile < n + 1000:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {raised_nofile} is too low for {n} connections")
+    proxy = make_proxy("--maxconn", str(n + 100), "--timeout_client", "120",
+                       "--timeout_http_request", "120", "--timeout_http_keep_alive", "120")
+    base_fds = proxy.open_fds()
+    idle = []
+    try:
+        for _ in range(n):
+            idle.append(socket.create_connection(("127.0.0.1", proxy.port), timeout=10))
+        # Bounded poll until the proxy has accepted them all (not just the kernel).
+        deadline = time.monotonic() + 60
+        while proxy.open_fds() < base_fds + n and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proxy.open_fds() >= base_fds + n
+        resp = proxy.request(wire.get("/busy"))
+        assert resp.status == 200 and resp.body == b"ok"
+        # Idle connections are still alive and get served when they speak.
+        for s in (idle[0], idle[n // 2], idle[-1]):
+            s.sendall(wire.get("/late"))
+            r = wire.read_response(wire.Reader(s))
+            assert r.status == 200
+    finally:
+        for s in idle:
+            s.close()
+    assert proxy.alive()

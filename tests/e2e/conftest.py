@@ -81,13 +81,19 @@ class Cloud:
     def diagnostics(self) -> str:
         return f"{self.proxy.describe()}\n\n{self.server.describe()}"
 
-    def curl(self, vm, path: str, headers: tuple = (), method: str = "GET") -> HttpReply:
+    def curl(self, vm, path: str, headers: tuple = (), method: str = "GET",
+             data: bytes | None = None) -> HttpReply:
         """One request from inside `vm` to http://169.254.169.254<path>."""
         out = os.path.join(self.workdir, f"curl-{uuid.uuid4().hex}")
         args = ["timeout", str(CURL_TIMEOUT + 5), "curl", "-sS", "--max-time", str(CURL_TIMEOUT),
                 "-X", method, "-o", out, "-w", "%{http_code}"]
         for h in headers:
             args += ["-H", h]
+        if data is not None:
+            body = out + ".body"
+            with open(body, "wb") as f:
+                f.write(data)
+            args += ["--data-binary", "@" + body]
         proc = subprocess.run(vm.exec_args(*args, f"http://{topology.METADATA_IP}{path}"),
                               capture_output=True, text=True, timeout=CURL_TIMEOUT + 10)
         if proc.returncode != 0:

@@ -50,8 +50,9 @@ class Instance:
             "hostname": self.hostname,
             "project_id": self.project_id,
             "availability_zone": "nova",
-            "ec2_instance_id": self.ec2_id,
-            "ports": [{"network_id": self.network_id, "fixed_ips": [self.ip], "mac": self.mac}],
+            "ec2_id": self.ec2_id,
+            "ports": [{"network_id": self.network_id, "ip_addresses": [self.ip],
+                       "mac_address": self.mac}],
             "key": {"name": self.key_name, "type": "ssh", "data": self.key_data},
             "meta": self.meta,
             "vendor_data": self.vendor_data,
@@ -108,7 +109,7 @@ def make_instance(index: int, network_id: str, ip: str, mac: str, binary_user_da
 
 def data_file(path: str, router_id: str, network_id: str, instances: list[Instance]) -> None:
     data = {
-        "routers": [{"id": router_id, "network_ids": [network_id]}],
+        "routers": [{"id": router_id, "networks": [network_id]}],
         "instances": [i.to_data() for i in instances],
     }
     tmp = path + ".tmp"

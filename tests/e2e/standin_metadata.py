@@ -49,9 +49,9 @@ class Handler(BaseHTTPRequestHandler):
         xff = self.headers.get("X-Forwarded-For", "")
         if net and router:
             return None, 400
-        nets = [net] if net else [n for r in data["routers"] if r["id"] == router for n in r["network_ids"]]
+        nets = [net] if net else [n for r in data["routers"] if r["id"] == router for n in r["networks"]]
         found = [i for i in data["instances"] for p in i["ports"]
-                 if p["network_id"] in nets and xff.strip() in p["fixed_ips"]]
+                 if p["network_id"] in nets and xff.strip() in p["ip_addresses"]]
         return (found[0], 200) if len(found) == 1 else (None, 404)
 
     def do_GET(self):
@@ -91,8 +91,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, "404\n")
         if parts[1:] == ["user-data"] and "user_data" in inst:
             return self.reply(200, inst["user_data"])
-        ip = inst["ports"][0]["fixed_ips"][0]
-        tree = {"instance-id": inst["ec2_instance_id"], "hostname": inst["hostname"],
+        ip = inst["ports"][0]["ip_addresses"][0]
+        tree = {"instance-id": inst["ec2_id"], "hostname": inst["hostname"],
                 "local-hostname": inst["hostname"], "local-ipv4": ip, "ami-id": "ami-00000001",
                 "placement": {"availability-zone": "nova"}}
         if inst.get("key"):

@@ -70,3 +70,20 @@ def test_unknown_vm_cannot_borrow_an_identity(cloud, kind):
         reply = cloud.curl(cloud.stranger, META, headers=hdrs)
         assert reply.status == 404, f"with {hdrs}: {reply.status} {reply.body!r}"
         assert cloud.instances[0].uuid.encode() not in reply.body
+
+
+def test_password_posted_by_one_vm_is_only_its_own(cloud):
+    """POST bodies cross the proxy; the password lands on the sender's instance only."""
+    (vm1, vm2), path = cloud.vms, "/openstack/2013-04-04/password"
+    secret1, secret2 = f"pw1-{cloud.instances[0].uuid}", f"pw2-{cloud.instances[1].uuid}"
+    assert cloud.curl(vm1, path).body == b""
+    # A spoofed identity on the POST must not set the other VM's password either.
+    posted = cloud.curl(vm1, path, method="POST", data=secret1.encode(),
+                        headers=[f"X-Forwarded-For: {vm2.ip}"])
+    assert posted.status == 200, posted.body
+    assert cloud.curl(vm1, path).body == secret1.encode()
+    assert cloud.curl(vm2, path).body == b""
+    assert cloud.curl(vm1, path, method="POST", data=b"again").status == 409
+    assert cloud.curl(vm2, path, method="POST", data=secret2.encode()).status == 200
+    assert (cloud.curl(vm1, path).body, cloud.curl(vm2, path).body) == (
+        secret1.encode(), secret2.encode())

@@ -1,6 +1,7 @@
 // Process-wide settings: how the daemon runs, independent of any listener.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace nsmp::daemon {
@@ -16,6 +17,9 @@ struct ProcessConfig {
   LogTarget log_target = LogTarget::kStderr;
   std::string log_file;  // with kFile
   std::string log_tag;   // syslog ident, e.g. "ns-metadata-proxy-<uuid>"
+  // With kSyslog: a facility name daemon::syslogFacility() accepts ("user",
+  // "LOG_LOCAL0", ...); empty: the log layer's default.
+  std::string syslog_facility;
   bool debug = false;
 };
 

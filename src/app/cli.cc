@@ -1,0 +1,201 @@
+#include "app/cli.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "app/cli_options.h"
+#include "app/cli_values.h"
+#include "base/log.h"
+
+#ifndef NSMP_VERSION
+#error "NSMP_VERSION must be defined by the build (PROJECT_VERSION)"
+#endif
+
+namespace nsmp::app {
+namespace {
+
+using cli::OptionSpec;
+using cli::ParseState;
+
+constexpr std::string_view kProgram = "ns-metadata-proxy";
+
+std::string normalize(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) {
+    if (c == '-') c = '_';
+  }
+  return key;
+}
+
+const OptionSpec* findOption(std::string_view key) {
+  for (const OptionSpec& spec : cli::optionTable()) {
+    if (normalize(spec.name) == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string usageText() {
+  std::string text = fmt::format(
+      "usage: {0} --network_id ID | --router_id ID [options]\n"
+      "\n"
+      "Serves the OpenStack metadata of one network or router: HTTP requests from\n"
+      "instances are passed to the metadata agent's UNIX socket with the identity\n"
+      "header set by the proxy.\n"
+      "\n"
+      "options:\n",
+      kProgram);
+  for (const OptionSpec& spec : cli::optionTable()) {
+    std::string left = spec.flag && spec.name != "help" && spec.name != "version"
+                           ? fmt::format("--{0}, --no{0}", spec.name)
+                           : fmt::format("--{} {}", spec.name, spec.metavar);
+    if (left.size() < 38) {
+      text += fmt::format("  {:<38}{}\n", left, spec.help);
+    } else {
+      text += fmt::format("  {}\n  {:<38}{}\n", left, "", spec.help);
+    }
+  }
+  text +=
+      "\n"
+      "Every option may be written --name VALUE or --name=VALUE, with underscores\n"
+      "or dashes. Timeouts are seconds and may have decimals (0.5).\n";
+  return text;
+}
+
+ParseOutcome usageError(std::string message) {
+  return ParseOutcome{2, "", fmt::format("{}: {}\n", kProgram, message)};
+}
+
+// Settles what depends on several options and checks their combinations.
+// Returns an error message, or empty.
+std::string finish(ParseState& s) {
+  Options& o = s.options;
+  if (!s.network_id && !s.router_id) return "--network_id or --router_id is required";
+  if (s.network_id && s.router_id) {
+    log::warning(
+        "both --network_id {} and --router_id {} given; proxying for the network only "
+        "(X-Neutron-Network-ID), as Neutron does",
+        *s.network_id, *s.router_id);
+  }
+  o.listener.identity.kind =
+      s.network_id ? proxy::IdentityKind::kNetwork : proxy::IdentityKind::kRouter;
+  o.listener.identity.value = s.network_id ? *s.network_id : *s.router_id;
+  o.listener.uuid = o.listener.identity.value;
+
+  std::string interface = s.bind_interface;
+  if (!s.bind_zone.empty()) {
+    std::string error;
+    if (!cli::parseInterface(s.bind_zone, &error)) return "--bind_host: zone " + error;
+    if (!interface.empty() && interface != s.bind_zone) {
+      return fmt::format("--bind_host says interface '{}' but --bind_interface says '{}'",
+                         s.bind_zone, interface);
+    }
+    interface = s.bind_zone;
+  }
+  if (interface.empty() && cli::isIpv6LinkLocal(s.bind_host)) {
+    return fmt::format(
+        "--bind_host: link-local address {} needs --bind_interface IF (the interface it is on)",
+        s.bind_host);
+  }
+  o.listener.binds = {proxy::BindAddress{s.bind_host, s.port, interface}};
+
+  std::string state = o.process.state_path;
+  while (state.size() > 1 && state.back() == '/') state.pop_back();
+  o.process.state_path = state;
+  o.listener.upstream_socket =
+      s.upstream_socket ? *s.upstream_socket : (state == "/" ? "" : state) + "/metadata_proxy";
+
+  // oslo.log: --log-file relative to --log-dir; --log-dir alone names a file.
+  std::string log_file = s.log_file;
+  if (!s.log_dir.empty()) {
+    if (log_file.empty()) log_file = fmt::format("{}-{}.log", kProgram, o.listener.uuid);
+    if (log_file.front() != '/') log_file = s.log_dir + "/" + log_file;
+  }
+  if (!log_file.empty()) {
+    std::string error;
+    auto absolute = cli::parsePath(log_file, &error);
+    if (!absolute) return "--log-file: " + error;
+    o.process.log_target = daemon::LogTarget::kFile;
+    o.process.log_file = *absolute;
+  } else if (s.use_syslog) {
+    o.process.log_target = daemon::LogTarget::kSyslog;
+  }
+  o.process.log_tag = fmt::format("{}-{}", kProgram, o.listener.uuid);
+  return {};
+}
+
+}  // namespace
+
+ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out) {
+  ParseState state;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "-h") arg = "--help";
+    if (!arg.starts_with("--") || arg == "--") {
+      return usageError(fmt::format("unexpected argument '{}' (see --help)", arg));
+    }
+    size_t eq = arg.find('=');
+    std::string_view name = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
+    std::optional<std::string_view> inline_value;
+    if (eq != std::string_view::npos) inline_value = arg.substr(eq + 1);
+    std::string shown = fmt::format("--{}", name);
+
+    std::string key = normalize(name);
+    const OptionSpec* spec = findOption(key);
+    bool negated = false;
+    if (!spec && key.starts_with("no")) {
+      spec = findOption(key.substr(2));
+      negated = spec && spec->flag;
+      if (!negated) spec = nullptr;
+    }
+    if (!spec) return usageError(fmt::format("unknown option '{}' (see --help)", shown));
+
+    std::string error;
+    if (spec->flag) {
+      bool on = !negated;
+      if (inline_value) {
+        if (negated) return usageError(fmt::format("{} takes no value", shown));
+        auto parsed = cli::parseBool(*inline_value, &error);
+        if (!parsed) return usageError(fmt::format("{}: {}", shown, error));
+        on = *parsed;
+      }
+      spec->flag(state, on);
+      if (state.help) return ParseOutcome{0, usageText(), ""};
+      if (state.version) return ParseOutcome{0, fmt::format("{} {}\n", kProgram, NSMP_VERSION), ""};
+      continue;
+    }
+    std::string_view value;
+    if (inline_value) {
+      value = *inline_value;
+    } else {
+      // A following "--x" is almost surely the next option, not a value:
+      // "--network_id --router_id R" means the id was forgotten.
+      if (i + 1 >= args.size() || std::string_view(args[i + 1]).starts_with("--")) {
+        return usageError(fmt::format("{} needs a value ({} {})", shown, shown, spec->metavar));
+      }
+      value = args[++i];
+    }
+    if (!spec->value(state, value, &error)) {
+      return usageError(fmt::format("{}: {}", shown, error));
+    }
+  }
+  if (std::string error = finish(state); !error.empty()) return usageError(error);
+  *out = std::move(state.options);
+  return ParseOutcome{};
+}
+
+std::optional<int> parseCommandLine(int argc, char** argv, Options* out) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  ParseOutcome outcome = parseArguments(args, out);
+  if (!outcome.output.empty()) {
+    std::fputs(outcome.output.c_str(), stdout);
+    std::fflush(stdout);
+  }
+  if (!outcome.error.empty()) {
+    std::fputs(outcome.error.c_str(), stderr);
+    std::fflush(stderr);
+  }
+  return outcome.exit_code;
+}
+
+}  // namespace nsmp::app

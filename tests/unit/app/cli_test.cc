@@ -1,0 +1,425 @@
+#include "app/cli.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <climits>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace nsmp::app {
+namespace {
+
+using Args = std::vector<std::string>;
+
+std::string join(const Args& args) {
+  std::string s;
+  for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+std::string cwd() {
+  char buf[PATH_MAX];
+  return ::getcwd(buf, sizeof buf) ? buf : "";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  // Parses `args` and expects the proxy to go on running.
+  Options parseOk(const Args& args) {
+    Options options;
+    ParseOutcome outcome = parseArguments(args, &options);
+    EXPECT_FALSE(outcome.exit_code.has_value()) << join(args) << "\n" << outcome.error;
+    EXPECT_EQ(outcome.error, "") << join(args);
+    EXPECT_EQ(outcome.output, "") << join(args);
+    return options;
+  }
+
+  // Expects exit 2 with one line on stderr naming `fragment`.
+  void expectUsageError(const Args& args, const std::string& fragment) {
+    Options options;
+    options.listener.uuid = "untouched";
+    ParseOutcome outcome = parseArguments(args, &options);
+    ASSERT_TRUE(outcome.exit_code.has_value()) << join(args);
+    EXPECT_EQ(*outcome.exit_code, 2) << join(args);
+    EXPECT_EQ(outcome.output, "") << join(args);
+    EXPECT_TRUE(outcome.error.starts_with("ns-metadata-proxy: ")) << outcome.error;
+    EXPECT_NE(outcome.error.find(fragment), std::string::npos)
+        << join(args) << "\nwanted: " << fragment << "\ngot:    " << outcome.error;
+    ASSERT_FALSE(outcome.error.empty());
+    EXPECT_EQ(outcome.error.find('\n'), outcome.error.size() - 1) << "one line: " << outcome.error;
+    EXPECT_EQ(options.listener.uuid, "untouched") << "output written on error";
+  }
+};
+
+TEST_F(CliTest, DefaultsMatchNeutronAndHaproxyTemplate) {
+  Options o = parseOk({"--network_id", "net-1"});
+  EXPECT_EQ(o.listener.identity.kind, proxy::IdentityKind::kNetwork);
+  EXPECT_EQ(o.listener.identity.value, "net-1");
+  EXPECT_EQ(o.listener.uuid, "net-1");
+  ASSERT_EQ(o.listener.binds.size(), 1u);
+  EXPECT_EQ(o.listener.binds[0].host, "0.0.0.0");
+  EXPECT_EQ(o.listener.binds[0].port, 9697);
+  EXPECT_EQ(o.listener.binds[0].interface, "");
+  EXPECT_EQ(o.listener.upstream_socket, "/var/lib/neutron/metadata_proxy");
+  EXPECT_EQ(o.listener.timeouts.http_request, proxy::Millis(30'000));
+  EXPECT_EQ(o.listener.timeouts.connect, proxy::Millis(30'000));
+  EXPECT_EQ(o.listener.timeouts.client, proxy::Millis(32'000));
+  EXPECT_EQ(o.listener.timeouts.server, proxy::Millis(32'000));
+  EXPECT_EQ(o.listener.timeouts.http_keep_alive, proxy::Millis(30'000));
+  EXPECT_EQ(o.listener.maxconn, 1024u);
+  EXPECT_EQ(o.listener.max_body, 1u << 20);
+  EXPECT_EQ(o.engine, Engine::kNative);
+  EXPECT_EQ(o.process.state_path, "/var/lib/neutron");
+  EXPECT_EQ(o.process.pid_file, "");
+  EXPECT_TRUE(o.process.daemonize);
+  EXPECT_EQ(o.process.user, "");
+  EXPECT_EQ(o.process.group, "");
+  EXPECT_EQ(o.process.log_target, daemon::LogTarget::kStderr);
+  EXPECT_EQ(o.process.log_file, "");
+  EXPECT_EQ(o.process.log_tag, "ns-metadata-proxy-net-1");
+  EXPECT_FALSE(o.process.debug);
+}
+
+TEST_F(CliTest, RouterIdAlone) {
+  Options o = parseOk({"--router_id", "r-9"});
+  EXPECT_EQ(o.listener.identity.kind, proxy::IdentityKind::kRouter);
+  EXPECT_EQ(o.listener.identity.value, "r-9");
+  EXPECT_EQ(o.listener.uuid, "r-9");
+  EXPECT_EQ(o.process.log_tag, "ns-metadata-proxy-r-9");
+}
+
+TEST_F(CliTest, BothIdsNetworkWinsWithWarning) {
+  ::testing::internal::CaptureStderr();
+  Options o = parseOk({"--router_id", "r-1", "--network_id", "n-1"});
+  std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(o.listener.identity.kind, proxy::IdentityKind::kNetwork);
+  EXPECT_EQ(o.listener.identity.value, "n-1");
+  EXPECT_EQ(o.listener.uuid, "n-1");
+  EXPECT_NE(logged.find("WARNING"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("r-1"), std::string::npos) << logged;
+}
+
+// One row per option: the option's name (underscore spelling), a value, and
+// what must hold afterwards. Every row runs in all four spellings.
+struct OptionCase {
+  std::string name;
+  std::string value;  // empty: a flag
+  std::function<void(const Options&)> check;
+};
+
+std::vector<OptionCase> optionCases() {
+  const std::string here = cwd();
+  return {
+      {"network_id", "abc-123",
+       [](const Options& o) {
+         EXPECT_EQ(o.listener.identity.value, "abc-123");
+         EXPECT_EQ(o.listener.identity.kind, proxy::IdentityKind::kNetwork);
+       }},
+      {"router_id", "rtr-7",
+       [](const Options& o) {
+         // the fixture also passes --network_id, which wins
+         EXPECT_EQ(o.listener.identity.value, "base-net");
+       }},
+      {"metadata_port", "8775",
+       [](const Options& o) { EXPECT_EQ(o.listener.binds[0].port, 8775); }},
+      {"metadata_port", "0", [](const Options& o) { EXPECT_EQ(o.listener.binds[0].port, 0); }},
+      {"bind_host", "::1", [](const Options& o) { EXPECT_EQ(o.listener.binds[0].host, "::1"); }},
+      {"bind_host", "[2001:db8::5]",
+       [](const Options& o) { EXPECT_EQ(o.listener.binds[0].host, "2001:db8::5"); }},
+      {"bind_host", "169.254.169.254",
+       [](const Options& o) { EXPECT_EQ(o.listener.binds[0].host, "169.254.169.254"); }},
+      {"bind_interface", "tap0",
+       [](const Options& o) { EXPECT_EQ(o.listener.binds[0].interface, "tap0"); }},
+      {"metadata_proxy_socket", "/run/agent.sock",
+       [](const Options& o) { EXPECT_EQ(o.listener.upstream_socket, "/run/agent.sock"); }},
+      {"metadata_proxy_socket", "rel/agent.sock",
+       [here](const Options& o) {
+         EXPECT_EQ(o.listener.upstream_socket, here + "/rel/agent.sock");
+       }},
+      {"state_path", "/srv/neutron/",
+       [](const Options& o) {
+         EXPECT_EQ(o.process.state_path, "/srv/neutron");
+         EXPECT_EQ(o.listener.upstream_socket, "/srv/neutron/metadata_proxy");
+       }},
+      {"pid_file", "/run/x.pid",
+       [](const Options& o) { EXPECT_EQ(o.process.pid_file, "/run/x.pid"); }},
+      {"pid_file", "x.pid",
+       [here](const Options& o) { EXPECT_EQ(o.process.pid_file, here + "/x.pid"); }},
+      {"daemonize", "", [](const Options& o) { EXPECT_TRUE(o.process.daemonize); }},
+      {"nodaemonize", "", [](const Options& o) { EXPECT_FALSE(o.process.daemonize); }},
+      {"metadata_proxy_user", "nobody",
+       [](const Options& o) { EXPECT_EQ(o.process.user, "nobody"); }},
+      {"metadata_proxy_user", "65534",
+       [](const Options& o) { EXPECT_EQ(o.process.user, "65534"); }},
+      {"metadata_proxy_group", "nogroup",
+       [](const Options& o) { EXPECT_EQ(o.process.group, "nogroup"); }},
+      {"metadata_proxy_watch_log", "", [](const Options&) {}},
+      {"nometadata_proxy_watch_log", "", [](const Options&) {}},
+      {"log_file", "/var/log/p.log",
+       [](const Options& o) {
+         EXPECT_EQ(o.process.log_target, daemon::LogTarget::kFile);
+         EXPECT_EQ(o.process.log_file, "/var/log/p.log");
+       }},
+      {"log_dir", "/var/log/neutron",
+       [](const Options& o) {
+         EXPECT_EQ(o.process.log_target, daemon::LogTarget::kFile);
+         EXPECT_EQ(o.process.log_file, "/var/log/neutron/ns-metadata-proxy-base-net.log");
+       }},
+      {"use_syslog", "",
+       [](const Options& o) {
+         EXPECT_EQ(o.process.log_target, daemon::LogTarget::kSyslog);
+         EXPECT_EQ(o.process.log_tag, "ns-metadata-proxy-base-net");
+       }},
+      {"syslog_log_facility", "LOG_LOCAL3",
+       [](const Options& o) { EXPECT_EQ(o.process.syslog_facility, "LOG_LOCAL3"); }},
+      {"debug", "", [](const Options& o) { EXPECT_TRUE(o.process.debug); }},
+      {"nodebug", "", [](const Options& o) { EXPECT_FALSE(o.process.debug); }},
+      {"verbose", "", [](const Options&) {}},
+      {"timeout_http_request", "0.5",
+       [](const Options& o) { EXPECT_EQ(o.listener.timeouts.http_request, proxy::Millis(500)); }},
+      {"timeout_connect", "2",
+       [](const Options& o) { EXPECT_EQ(o.listener.timeouts.connect, proxy::Millis(2000)); }},
+      {"timeout_client", "1.25",
+       [](const Options& o) { EXPECT_EQ(o.listener.timeouts.client, proxy::Millis(1250)); }},
+      {"timeout_server", "0.001",
+       [](const Options& o) { EXPECT_EQ(o.listener.timeouts.server, proxy::Millis(1)); }},
+      {"timeout_http_keep_alive", "600",
+       [](const Options& o) {
+         EXPECT_EQ(o.listener.timeouts.http_keep_alive, proxy::Millis(600'000));
+       }},
+      {"maxconn", "1", [](const Options& o) { EXPECT_EQ(o.listener.maxconn, 1u); }},
+      {"maxconn", "1000000", [](const Options& o) { EXPECT_EQ(o.listener.maxconn, 1'000'000u); }},
+      {"max_body_size", "4096", [](const Options& o) { EXPECT_EQ(o.listener.max_body, 4096u); }},
+      {"max_body_size", "2M", [](const Options& o) { EXPECT_EQ(o.listener.max_body, 2u << 20); }},
+      {"engine", "haproxy", [](const Options& o) { EXPECT_EQ(o.engine, Engine::kHaproxy); }},
+      {"engine", "native", [](const Options& o) { EXPECT_EQ(o.engine, Engine::kNative); }},
+  };
+}
+
+std::string dashed(std::string name) {
+  for (char& c : name) {
+    if (c == '_') c = '-';
+  }
+  return name;
+}
+
+TEST_F(CliTest, EveryOptionInEverySpelling) {
+  for (const OptionCase& c : optionCases()) {
+    for (const std::string& name : {c.name, dashed(c.name)}) {
+      std::vector<Args> spellings;
+      if (c.value.empty()) {
+        spellings.push_back({"--" + name});
+      } else {
+        spellings.push_back({"--" + name, c.value});
+        spellings.push_back({"--" + name + "=" + c.value});
+      }
+      for (Args args : spellings) {
+        if (c.name != "network_id") args.insert(args.begin(), {"--network_id", "base-net"});
+        SCOPED_TRACE(join(args));
+        ::testing::internal::CaptureStderr();  // the both-ids warning
+        Options o = parseOk(args);
+        ::testing::internal::GetCapturedStderr();
+        c.check(o);
+      }
+    }
+  }
+}
+
+TEST_F(CliTest, FlagsTakeBooleanValuesAfterEquals) {
+  EXPECT_FALSE(parseOk({"--network_id=n", "--daemonize=false"}).process.daemonize);
+  EXPECT_TRUE(parseOk({"--network_id=n", "--nodaemonize", "--daemonize=yes"}).process.daemonize);
+  EXPECT_FALSE(parseOk({"--network_id=n", "--use-syslog=0"}).process.log_target ==
+               daemon::LogTarget::kSyslog);
+  EXPECT_TRUE(parseOk({"--network_id=n", "--debug=True"}).process.debug);
+}
+
+TEST_F(CliTest, LastValueWins) {
+  Options o = parseOk({"--network_id", "a", "--metadata_port", "1", "--metadata_port=2"});
+  EXPECT_EQ(o.listener.binds[0].port, 2);
+}
+
+TEST_F(CliTest, NeutronLogArgumentsJoinFileAndDir) {
+  // What neutron/agent/common/utils.py get_log_args() passes.
+  Options o = parseOk({"--network_id=n1", "--log-file=neutron-ns-metadata-proxy-n1.log",
+                       "--log-dir=/var/log/neutron"});
+  EXPECT_EQ(o.process.log_target, daemon::LogTarget::kFile);
+  EXPECT_EQ(o.process.log_file, "/var/log/neutron/neutron-ns-metadata-proxy-n1.log");
+  o = parseOk({"--network_id=n1", "--log-file=/abs/p.log", "--log-dir=/var/log/neutron"});
+  EXPECT_EQ(o.process.log_file, "/abs/p.log");
+  o = parseOk({"--network_id=n1", "--log-file=p.log"});
+  EXPECT_EQ(o.process.log_file, cwd() + "/p.log");
+}
+
+TEST_F(CliTest, LogFileWinsOverSyslog) {
+  Options o = parseOk({"--network_id=n1", "--use-syslog", "--log-file=/l.log"});
+  EXPECT_EQ(o.process.log_target, daemon::LogTarget::kFile);
+}
+
+TEST_F(CliTest, NeutronAgentCommandLine) {
+  // As neutron/agent/metadata/driver.py (2017) built it.
+  Options o = parseOk(
+      {"--pid_file=/var/lib/neutron/external/pids/r1.pid",
+       "--metadata_proxy_socket=/var/lib/neutron/metadata_proxy", "--router_id=r1",
+       "--state_path=/var/lib/neutron", "--metadata_port=9697", "--metadata_proxy_user=65534",
+       "--metadata_proxy_group=65534", "--debug", "--nometadata_proxy_watch_log",
+       "--log-file=neutron-ns-metadata-proxy-r1.log", "--log-dir=/var/log/neutron"});
+  EXPECT_EQ(o.listener.identity.kind, proxy::IdentityKind::kRouter);
+  EXPECT_EQ(o.process.pid_file, "/var/lib/neutron/external/pids/r1.pid");
+  EXPECT_EQ(o.process.user, "65534");
+  EXPECT_EQ(o.process.log_file, "/var/log/neutron/neutron-ns-metadata-proxy-r1.log");
+}
+
+TEST_F(CliTest, LinkLocalBindNeedsInterface) {
+  Options o = parseOk({"--network_id=n", "--bind_host=fe80::a9fe:a9fe", "--bind_interface=ns-1"});
+  EXPECT_EQ(o.listener.binds[0].host, "fe80::a9fe:a9fe");
+  EXPECT_EQ(o.listener.binds[0].interface, "ns-1");
+  o = parseOk({"--network_id=n", "--bind_host=fe80::a9fe:a9fe%ns-2"});
+  EXPECT_EQ(o.listener.binds[0].host, "fe80::a9fe:a9fe");
+  EXPECT_EQ(o.listener.binds[0].interface, "ns-2");
+  o = parseOk({"--network_id=n", "--bind_host=[fe80::1%ns-2]", "--bind_interface=ns-2"});
+  EXPECT_EQ(o.listener.binds[0].interface, "ns-2");
+  // IPv4 with an interface: SO_BINDTODEVICE works for it too.
+  o = parseOk({"--network_id=n", "--bind_host=169.254.169.254", "--bind_interface=tap1"});
+  EXPECT_EQ(o.listener.binds[0].interface, "tap1");
+}
+
+TEST_F(CliTest, HelpAndVersionExitZeroOnStdout) {
+  for (const Args& args : {Args{"--help"}, Args{"-h"}, Args{"--network_id=n", "--help"}}) {
+    Options o;
+    ParseOutcome outcome = parseArguments(args, &o);
+    ASSERT_TRUE(outcome.exit_code.has_value()) << join(args);
+    EXPECT_EQ(*outcome.exit_code, 0);
+    EXPECT_EQ(outcome.error, "");
+    EXPECT_TRUE(outcome.output.starts_with("usage: ns-metadata-proxy")) << outcome.output;
+    for (const char* name : {"--network_id",
+                             "--router_id",
+                             "--metadata_port",
+                             "--bind_host",
+                             "--bind_interface",
+                             "--metadata_proxy_socket",
+                             "--state_path",
+                             "--pid_file",
+                             "--nodaemonize",
+                             "--metadata_proxy_user",
+                             "--metadata_proxy_group",
+                             "--log-file",
+                             "--use-syslog",
+                             "--debug",
+                             "--timeout_http_request",
+                             "--timeout_connect",
+                             "--timeout_client",
+                             "--timeout_server",
+                             "--timeout_http_keep_alive",
+                             "--maxconn",
+                             "--max_body_size",
+                             "--engine",
+                             "--version"}) {
+      EXPECT_NE(outcome.output.find(name), std::string::npos) << name;
+    }
+  }
+  Options o;
+  ParseOutcome outcome = parseArguments({"--version"}, &o);
+  ASSERT_TRUE(outcome.exit_code.has_value());
+  EXPECT_EQ(*outcome.exit_code, 0);
+  EXPECT_EQ(outcome.output, "ns-metadata-proxy " NSMP_TEST_VERSION "\n");
+}
+
+struct ErrorCase {
+  Args args;
+  std::string fragment;
+};
+
+TEST_F(CliTest, EveryUsageErrorExitsTwoWithOneLine) {
+  const std::string id255(255, 'a');
+  const std::vector<ErrorCase> cases = {
+      {{}, "--network_id or --router_id is required"},
+      {{"--metadata_port=80"}, "--network_id or --router_id is required"},
+      {{"--network_id"}, "--network_id needs a value"},
+      {{"--network_id", "--router_id", "r"}, "--network_id needs a value"},
+      {{"--network_id="}, "--network_id: must be 1-255 printable ASCII"},
+      {{"--network_id", "a b"}, "--network_id: 'a b' must be 1-255 printable ASCII"},
+      {{"--router-id", id255 + "a"}, "--router-id: must be 1-255 printable ASCII"},
+      {{"--network_id", "tab\there"}, "printable ASCII characters without spaces"},
+      {{"--network_id", "caf\xc3\xa9"}, "printable ASCII"},
+      {{"--network_id=n", "--metadata_port", "abc"},
+       "--metadata_port: 'abc' is not a port number (1-65535"},
+      {{"--network_id=n", "--metadata-port=65536"},
+       "--metadata-port: '65536' is not a port number"},
+      {{"--network_id=n", "--metadata_port=-1"}, "'-1' is not a port number"},
+      {{"--network_id=n", "--metadata_port="}, "'' is not a port number"},
+      {{"--network_id=n", "--bind_host=localhost"},
+       "--bind_host: 'localhost' is not an IPv4 or IPv6 address"},
+      {{"--network_id=n", "--bind_host=1.2.3.4.5"}, "is not an IPv4 or IPv6 address"},
+      {{"--network_id=n", "--bind_host=10.0.0.1%eth0"}, "only IPv6 addresses take a %interface"},
+      {{"--network_id=n", "--bind_host=fe80::a9fe:a9fe"},
+       "--bind_host: link-local address fe80::a9fe:a9fe needs --bind_interface"},
+      {{"--network_id=n", "--bind_host=fe80::1%a", "--bind_interface=b"},
+       "--bind_host says interface 'a' but --bind_interface says 'b'"},
+      {{"--network_id=n", "--bind_interface=this-name-is-too-long"},
+       "--bind_interface: 'this-name-is-too-long' is not a network interface name"},
+      {{"--network_id=n", "--bind_interface=a/b"}, "is not a network interface name"},
+      {{"--network_id=n", "--metadata_proxy_socket="}, "--metadata_proxy_socket: needs a path"},
+      {{"--network_id=n", "--state_path="}, "--state_path: needs a path"},
+      {{"--network_id=n", "--pid_file="}, "--pid_file: needs a path"},
+      {{"--network_id=n", "--log-file="}, "--log-file: needs a path"},
+      {{"--network_id=n", "--metadata_proxy_user="}, "--metadata_proxy_user: needs a user"},
+      {{"--network_id=n", "--metadata_proxy_group="}, "--metadata_proxy_group: needs a user"},
+      {{"--network_id=n", "--daemonize=maybe"}, "--daemonize: 'maybe' is not true or false"},
+      {{"--network_id=n", "--nodaemonize=true"}, "--nodaemonize takes no value"},
+      {{"--network_id=n", "--syslog-log-facility=LOG_NOPE"},
+       "--syslog-log-facility: 'LOG_NOPE' is not a syslog facility"},
+      {{"--network_id=n", "--timeout_http_request=abc"},
+       "--timeout_http_request: 'abc' is not a number of seconds"},
+      {{"--network_id=n", "--timeout_connect=0"}, "--timeout_connect: '0' must be more than 0"},
+      {{"--network_id=n", "--timeout_client=0.0001"}, "must be more than 0"},
+      {{"--network_id=n", "--timeout_server=-1"}, "'-1' is not a number of seconds"},
+      {{"--network_id=n", "--timeout_http_keep_alive=1e3"}, "'1e3' is not a number of seconds"},
+      {{"--network_id=n", "--timeout_server=3000000"}, "'3000000' is too long"},
+      {{"--network_id=n", "--maxconn=0"}, "--maxconn: '0' is not a number from 1 to 1000000"},
+      {{"--network_id=n", "--maxconn=1000001"}, "is not a number from 1 to 1000000"},
+      {{"--network_id=n", "--maxconn=ten"}, "'ten' is not a number from 1 to 1000000"},
+      {{"--network_id=n", "--max_body_size=lots"},
+       "--max_body_size: 'lots' is not a size in bytes"},
+      {{"--network_id=n", "--max_body_size=2T"}, "'2T' is not a size in bytes"},
+      {{"--network_id=n", "--engine=nginx"},
+       "--engine: 'nginx' is not an engine (native or haproxy)"},
+      {{"--network_id=n", "--bogus"}, "unknown option '--bogus' (see --help)"},
+      {{"--network_id=n", "--bogus=1"}, "unknown option '--bogus'"},
+      {{"--network_id=n", "--nometadata_port"}, "unknown option '--nometadata_port'"},
+      {{"--network_id=n", "stray"}, "unexpected argument 'stray'"},
+      {{"--network_id=n", "-x"}, "unexpected argument '-x'"},
+      {{"--network_id=n", "--"}, "unexpected argument '--'"},
+      {{"--network_id=n", "--maxconn"}, "--maxconn needs a value"},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(join(c.args));
+    expectUsageError(c.args, c.fragment);
+  }
+}
+
+TEST_F(CliTest, ParseCommandLinePrintsAndReturnsExitCode) {
+  std::vector<std::string> storage = {"ns-metadata-proxy", "--metadata_port", "abc"};
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  Options o;
+  ::testing::internal::CaptureStderr();
+  std::optional<int> rc = parseCommandLine(static_cast<int>(argv.size()), argv.data(), &o);
+  std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_EQ(*rc, 2);
+  EXPECT_EQ(err,
+            "ns-metadata-proxy: --metadata_port: 'abc' is not a port number (1-65535, or 0 for "
+            "any free port)\n");
+
+  storage = {"ns-metadata-proxy", "--router_id", "r"};
+  argv.clear();
+  for (auto& s : storage) argv.push_back(s.data());
+  rc = parseCommandLine(static_cast<int>(argv.size()), argv.data(), &o);
+  EXPECT_FALSE(rc.has_value());
+  EXPECT_EQ(o.listener.identity.value, "r");
+}
+
+}  // namespace
+}  // namespace nsmp::app

@@ -1,0 +1,324 @@
+#include "haproxy/config_parser.h"
+
+#include <fmt/format.h>
+
+#include "haproxy/header_rules.h"
+#include "haproxy/rate_limit_rules.h"
+#include "haproxy/tokenizer.h"
+#include "haproxy/values.h"
+
+namespace nsmp::haproxy {
+namespace {
+
+using Words = std::vector<std::string>;
+
+enum class Section : uint8_t { kNone, kGlobal, kDefaults, kListen, kBackend };
+
+std::string unsupported(const Words& w, size_t n) {
+  std::string d = w[0];
+  for (size_t i = 1; i < n && i < w.size(); ++i) d += " " + w[i];
+  return fmt::format("unsupported directive '{}'", d);
+}
+
+class Parser {
+ public:
+  daemon::StartupResult<HaproxyConfig> run(std::string_view text);
+
+ private:
+  std::string directive(const Words& w);
+  std::string sectionStart(const Words& w);
+  std::string globalDirective(const Words& w);
+  std::string proxyDirective(const Words& w);  // defaults and listen
+  std::string listenDirective(const Words& w);
+  std::string httpRequest(const Words& w);
+  std::string logDirective(const Words& w);
+  daemon::StartupStatus finish();
+
+  HaproxyConfig out_;
+  Section section_ = Section::kNone;
+  int line_ = 0;
+  std::string backend_;
+  int listen_line_ = 0;
+  int server_line_ = 0;
+  bool binds_given_ = false;
+  HeaderRules headers_;
+  RateLimitRules limits_;
+};
+
+daemon::StartupResult<HaproxyConfig> Parser::run(std::string_view text) {
+  // haproxy defaults differ from the engine's where Neutron never relied on
+  // them: foreground unless `daemon`, no pidfile, tag "haproxy".
+  out_.process.daemonize = false;
+  out_.process.log_tag = "haproxy";
+  out_.listener.binds.clear();
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_;
+    auto words = splitWords(line);
+    if (!words) return daemon::StartupError{fmt::format("line {}: {}", line_, words.error())};
+    if (words->empty()) continue;
+    std::string error = directive(*words);
+    if (!error.empty()) return daemon::StartupError{fmt::format("line {}: {}", line_, error)};
+  }
+  if (auto s = finish(); !s) return daemon::StartupError{s.error()};
+  return std::move(out_);
+}
+
+std::string Parser::directive(const Words& w) {
+  const std::string& k = w[0];
+  if (k == "global" || k == "defaults" || k == "listen" || k == "backend" || k == "frontend" ||
+      k == "peers" || k == "resolvers" || k == "userlist" || k == "program" || k == "cache" ||
+      k == "ring" || k == "mailers" || k == "http-errors") {
+    return sectionStart(w);
+  }
+  switch (section_) {
+    case Section::kNone:
+      return fmt::format("'{}' outside of any section", k);
+    case Section::kGlobal:
+      return globalDirective(w);
+    case Section::kDefaults:
+      return proxyDirective(w);
+    case Section::kListen:
+      return listenDirective(w);
+    case Section::kBackend:
+      if (k == "stick-table") return limits_.addStickTable(line_, backend_, w);
+      if (k == "mode" && w.size() == 2 && w[1] == "http") return {};
+      return unsupported(w, 1) + " in a backend (only stick-table)";
+  }
+  return {};
+}
+
+std::string Parser::sectionStart(const Words& w) {
+  const std::string& k = w[0];
+  if (k == "global") {
+    if (w.size() != 1) return "'global' takes no arguments";
+    section_ = Section::kGlobal;
+    return {};
+  }
+  if (k == "defaults") {
+    // A named defaults section is fine; "defaults NAME from OTHER" is not.
+    if (w.size() > 2) return unsupported(w, w.size());
+    if (listen_line_ != 0) {
+      return "a 'defaults' section after the listener would not apply to it";
+    }
+    section_ = Section::kDefaults;
+    return {};
+  }
+  if (k == "listen") {
+    if (w.size() != 2) {
+      return "'listen' takes exactly a name (give the address on a bind line)";
+    }
+    if (listen_line_ != 0) {
+      return fmt::format(
+          "a second listener ('listen {}') is not supported; the first is on line {}", w[1],
+          listen_line_);
+    }
+    section_ = Section::kListen;
+    listen_line_ = line_;
+    return {};
+  }
+  if (k == "backend") {
+    if (w.size() != 2) return "'backend' takes exactly a name";
+    section_ = Section::kBackend;
+    backend_ = w[1];
+    return {};
+  }
+  return unsupported(w, 1);
+}
+
+std::string Parser::logDirective(const Words& w) {
+  // log global | log <address> <facility> [<level> [<minlevel>]]
+  if (w.size() == 2 && w[1] == "global") {
+    if (section_ == Section::kGlobal) return "'log global' belongs in defaults or a listener";
+    return {};  // uses the global log lines, read below
+  }
+  if (w.size() < 3 || w.size() > 5) {
+    return "log must read 'log <address> <facility> [<level>]' or 'log global'";
+  }
+  if (w[1] != "/dev/log") {
+    return fmt::format(
+        "log address '{}' is not supported (only /dev/log: the engine logs through syslog(3))",
+        w[1]);
+  }
+  if (!isSyslogFacility(w[2])) return fmt::format("unknown syslog facility '{}'", w[2]);
+  for (size_t i = 3; i < w.size(); ++i) {
+    if (!isSyslogLevel(w[i])) return fmt::format("unknown syslog level '{}'", w[i]);
+  }
+  out_.process.log_target = daemon::LogTarget::kSyslog;
+  if (w.size() >= 4 && w[3] == "debug") out_.process.debug = true;
+  return {};
+}
+
+std::string Parser::globalDirective(const Words& w) {
+  const std::string& k = w[0];
+  auto one = [&]() -> std::string {
+    return w.size() == 2 ? std::string() : fmt::format("'{}' takes one value", k);
+  };
+  if (k == "log") return logDirective(w);
+  if (k == "daemon") {
+    if (w.size() != 1) return "'daemon' takes no value";
+    out_.process.daemonize = true;
+    return {};
+  }
+  if (auto e = one(); !e.empty()) {
+    return (k == "log-tag" || k == "user" || k == "group" || k == "uid" || k == "gid" ||
+            k == "maxconn" || k == "nbthread" || k == "pidfile")
+               ? e
+               : unsupported(w, 1);
+  }
+  const std::string& v = w[1];
+  if (k == "log-tag") {
+    out_.process.log_tag = v;
+  } else if (k == "user" || k == "uid") {
+    if (k == "uid" && !parseCount(v, UINT32_MAX)) return fmt::format("uid '{}' is not a number", v);
+    out_.process.user = v;
+  } else if (k == "group" || k == "gid") {
+    if (k == "gid" && !parseCount(v, UINT32_MAX)) return fmt::format("gid '{}' is not a number", v);
+    out_.process.group = v;
+  } else if (k == "maxconn") {
+    auto n = parseCount(v, 1'000'000);
+    if (!n || *n == 0) return fmt::format("maxconn '{}' must be a number from 1 to 1000000", v);
+    out_.listener.maxconn = static_cast<uint32_t>(*n);
+  } else if (k == "nbthread") {
+    // Accepted: the engine serves one namespace from one event loop, which
+    // needs no second thread (Neutron sets 2 for haproxy's own sake).
+    auto n = parseCount(v, 4096);
+    if (!n || *n == 0) return fmt::format("nbthread '{}' must be a number from 1 to 4096", v);
+    out_.nbthread = static_cast<unsigned>(*n);
+  } else if (k == "pidfile") {
+    out_.process.pid_file = v;
+  } else {
+    return unsupported(w, 1);
+  }
+  return {};
+}
+
+std::string Parser::proxyDirective(const Words& w) {
+  const std::string& k = w[0];
+  if (k == "log") return logDirective(w);
+  if (k == "mode") {
+    if (w.size() != 2 || w[1] != "http") return "only 'mode http' is supported";
+    return {};
+  }
+  if (k == "option") {
+    // Behaviour the engine has anyway: logging each request (httplog), not
+    // logging connections without a request (dontlognull), closing the
+    // upstream connection after each response (http-server-close) and
+    // sending X-Forwarded-For (forwardfor; replaced, never appended).
+    if (w.size() == 2 && (w[1] == "httplog" || w[1] == "dontlognull" ||
+                          w[1] == "http-server-close" || w[1] == "forwardfor")) {
+      return {};
+    }
+    return unsupported(w, w.size());
+  }
+  if (k == "retries") {
+    if (w.size() != 2) return "'retries' takes one value";
+    auto n = parseCount(w[1], 100);
+    if (!n) return fmt::format("retries '{}' must be a number from 0 to 100", w[1]);
+    out_.listener.connect_attempts = static_cast<uint32_t>(*n) + 1;
+    return {};
+  }
+  if (k == "maxconn") {
+    if (w.size() != 2) return "'maxconn' takes one value";
+    auto n = parseCount(w[1], 1'000'000);
+    if (!n || *n == 0) return fmt::format("maxconn '{}' must be a number from 1 to 1000000", w[1]);
+    out_.listener.maxconn = static_cast<uint32_t>(*n);
+    return {};
+  }
+  if (k == "timeout") {
+    if (w.size() != 3) return "timeout must read 'timeout <kind> <time>'";
+    proxy::Timeouts& t = out_.listener.timeouts;
+    proxy::Millis* slot = w[1] == "http-request"      ? &t.http_request
+                          : w[1] == "connect"         ? &t.connect
+                          : w[1] == "client"          ? &t.client
+                          : w[1] == "server"          ? &t.server
+                          : w[1] == "http-keep-alive" ? &t.http_keep_alive
+                                                      : nullptr;
+    if (slot == nullptr) return unsupported(w, 2);
+    auto d = parseDuration(w[2]);
+    if (!d) return d.error();
+    *slot = *d;
+    return {};
+  }
+  return unsupported(w, 1);
+}
+
+std::string Parser::listenDirective(const Words& w) {
+  const std::string& k = w[0];
+  if (k == "bind") {
+    if (w.size() != 2 && !(w.size() == 4 && w[2] == "interface")) {
+      return w.size() >= 3 ? fmt::format("bind option '{}' is not supported (only interface)", w[2])
+                           : "bind needs an address (HOST:PORT)";
+    }
+    auto bind = parseBindAddress(w[1]);
+    if (!bind) return bind.error();
+    if (w.size() == 4) bind->interface = w[3];
+    out_.listener.binds.push_back(*bind);
+    binds_given_ = true;
+    return {};
+  }
+  if (k == "server") {
+    if (w.size() != 3) {
+      return w.size() > 3 ? fmt::format("server option '{}' is not supported", w[3])
+                          : "server must read 'server <name> <socket path>'";
+    }
+    if (server_line_ != 0) {
+      return fmt::format("a second server is not supported; the first is on line {}", server_line_);
+    }
+    auto path = parseUnixServerAddress(w[2]);
+    if (!path) return path.error();
+    out_.listener.upstream_socket = *path;
+    server_line_ = line_;
+    return {};
+  }
+  if (k == "http-request") return httpRequest(w);
+  return proxyDirective(w);
+}
+
+std::string Parser::httpRequest(const Words& w) {
+  if (w.size() < 2) return "http-request needs an action";
+  Words action(w.begin() + 1, w.end());
+  const std::string& a = action[0];
+  if (a == "set-header" || a == "add-header" || a == "del-header") {
+    return headers_.add(line_, action);
+  }
+  if (a == "track-sc0" || a == "track-sc1" || a == "track-sc2") {
+    return limits_.addTrack(line_, action);
+  }
+  if (a == "deny") return limits_.addDeny(line_, action);
+  return unsupported(w, 2);
+}
+
+daemon::StartupStatus Parser::finish() {
+  if (listen_line_ == 0) {
+    return daemon::StartupError{"no 'listen' section: nothing to serve"};
+  }
+  if (!binds_given_) {
+    return daemon::StartupError{
+        fmt::format("line {}: the listener has no bind line", listen_line_)};
+  }
+  if (server_line_ == 0) {
+    return daemon::StartupError{fmt::format(
+        "line {}: the listener has no 'server <name> <socket path>' line", listen_line_)};
+  }
+  auto identity = headers_.finish(listen_line_, &out_.warnings);
+  if (!identity) return daemon::StartupError{identity.error()};
+  out_.listener.identity = *identity;
+  out_.listener.uuid = identity->value;
+  auto limit = limits_.finish();
+  if (!limit) return daemon::StartupError{limit.error()};
+  out_.listener.rate_limit = *limit;
+  return {};
+}
+
+}  // namespace
+
+daemon::StartupResult<HaproxyConfig> parseHaproxyConfig(std::string_view text) {
+  return Parser().run(text);
+}
+
+}  // namespace nsmp::haproxy

@@ -46,14 +46,15 @@ std::string usageText() {
       "options:\n",
       kProgram);
   for (const OptionSpec& spec : cli::optionTable()) {
-    std::string left = spec.flag && spec.name != "help" && spec.name != "version"
-                           ? fmt::format("--{0}, --no{0}", spec.name)
-                           : fmt::format("--{} {}", spec.name, spec.metavar);
-    if (left.size() < 38) {
-      text += fmt::format("  {:<38}{}\n", left, spec.help);
+    bool negatable = spec.flag && spec.name != "help" && spec.name != "version";
+    if (negatable) {
+      text += fmt::format("  --{0}, --no{0}\n", spec.name);
+    } else if (spec.flag) {
+      text += fmt::format("  --{}\n", spec.name);
     } else {
-      text += fmt::format("  {}\n  {:<38}{}\n", left, "", spec.help);
+      text += fmt::format("  --{} {}\n", spec.name, spec.metavar);
     }
+    text += fmt::format("      {}\n", spec.help);
   }
   text +=
       "\n"

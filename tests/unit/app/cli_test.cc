@@ -318,6 +318,13 @@ TEST_F(CliTest, HelpAndVersionExitZeroOnStdout) {
                              "--version"}) {
       EXPECT_NE(outcome.output.find(name), std::string::npos) << name;
     }
+    size_t start = 0;
+    while (start < outcome.output.size()) {
+      size_t end = outcome.output.find('\n', start);
+      ASSERT_NE(end, std::string::npos);
+      EXPECT_LE(end - start, 80u) << outcome.output.substr(start, end - start);
+      start = end + 1;
+    }
   }
   Options o;
   ParseOutcome outcome = parseArguments({"--version"}, &o);

@@ -63,8 +63,8 @@ struct ListenerConfig {
   std::string upstream_socket = "/var/lib/neutron/metadata_proxy";
   Timeouts timeouts;
   uint32_t maxconn = 1024;
-  uint64_t max_body = 1u << 20;     // request body limit; larger gets 413
-  uint32_t connect_attempts = 3;    // to the upstream, before answering 503
+  uint64_t max_body = 1u << 20;   // request body limit; larger gets 413
+  uint32_t connect_attempts = 3;  // to the upstream, before answering 503
   RateLimit rate_limit;
 };
 

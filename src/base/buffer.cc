@@ -1,0 +1,95 @@
+#include "base/buffer.h"
+
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace nsmp {
+namespace {
+
+// Free blocks of kBlockSize, reused before asking malloc. Bounded so that a
+// burst of connections does not pin memory forever.
+struct BlockPool {
+  static constexpr size_t kMaxFree = 256;
+  std::vector<char*> free;
+  ~BlockPool() {
+    for (char* b : free) std::free(b);
+  }
+  char* get() {
+    if (!free.empty()) {
+      char* b = free.back();
+      free.pop_back();
+      return b;
+    }
+    char* b = static_cast<char*>(std::malloc(Buffer::kBlockSize));
+    if (!b) throw std::bad_alloc();
+    return b;
+  }
+  void put(char* b) {
+    if (free.size() < kMaxFree) {
+      free.push_back(b);
+    } else {
+      std::free(b);
+    }
+  }
+};
+
+thread_local BlockPool pool;
+
+}  // namespace
+
+size_t Buffer::prepare(size_t want, size_t limit) {
+  if (!data_) {
+    if (limit <= kBlockSize || want <= kBlockSize) {
+      data_ = pool.get();
+      cap_ = kBlockSize;
+    } else {
+      cap_ = static_cast<uint32_t>(limit);
+      data_ = static_cast<char*>(std::malloc(cap_));
+      if (!data_) throw std::bad_alloc();
+    }
+  }
+  if (cap_ - end_ >= want) return cap_ - end_;
+  if (start_ > 0) {  // compact
+    std::memmove(data_, data_ + start_, size());
+    end_ -= start_;
+    start_ = 0;
+  }
+  if (cap_ - end_ < want && cap_ < limit) {  // grow, bounded by limit
+    size_t ncap = cap_ * 2;
+    while (ncap - end_ < want && ncap < limit) ncap *= 2;
+    if (ncap > limit) ncap = limit;
+    char* n = static_cast<char*>(std::malloc(ncap));
+    if (!n) throw std::bad_alloc();
+    std::memcpy(n, data_, end_);
+    if (cap_ == kBlockSize) {
+      pool.put(data_);
+    } else {
+      std::free(data_);
+    }
+    data_ = n;
+    cap_ = static_cast<uint32_t>(ncap);
+  }
+  return cap_ - end_;
+}
+
+size_t Buffer::append(std::string_view s, size_t limit) {
+  size_t room = prepare(s.size(), limit);
+  size_t n = s.size() < room ? s.size() : room;
+  std::memcpy(tail(), s.data(), n);
+  commit(n);
+  return n;
+}
+
+void Buffer::release() {
+  if (!data_) return;
+  if (cap_ == kBlockSize) {
+    pool.put(data_);
+  } else {
+    std::free(data_);
+  }
+  data_ = nullptr;
+  cap_ = start_ = end_ = 0;
+}
+
+}  // namespace nsmp

@@ -1,0 +1,137 @@
+#include "event/loop.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace nsmp::event {
+
+struct Timer::List {
+  Millis duration;
+  Timer* head = nullptr;
+  Timer* tail = nullptr;
+};
+
+void Timer::arm(Millis after) {
+  cancel();
+  List* list = loop_->listFor(after);
+  deadline_ = loop_->now() + after;
+  prev_ = list->tail;
+  next_ = nullptr;
+  if (list->tail) {
+    list->tail->next_ = this;
+  } else {
+    list->head = this;
+  }
+  list->tail = this;
+  list_ = list;
+}
+
+void Timer::cancel() {
+  if (!list_) return;
+  if (prev_) {
+    prev_->next_ = next_;
+  } else {
+    list_->head = next_;
+  }
+  if (next_) {
+    next_->prev_ = prev_;
+  } else {
+    list_->tail = prev_;
+  }
+  prev_ = next_ = nullptr;
+  list_ = nullptr;
+}
+
+Loop::Loop() : now_(Clock::now()) {}
+
+Loop::~Loop() {
+  doomed_.clear();
+  if (epfd_ >= 0) ::close(epfd_);
+}
+
+Status Loop::init() {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) return Status::fromErrno("epoll_create1");
+  return {};
+}
+
+Status Loop::add(Watcher& w, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.ptr = &w;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, w.fd, &ev) != 0) return Status::fromErrno("epoll_ctl add");
+  return {};
+}
+
+Status Loop::modify(Watcher& w, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.ptr = &w;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, w.fd, &ev) != 0) return Status::fromErrno("epoll_ctl mod");
+  return {};
+}
+
+void Loop::remove(Watcher& w) {
+  if (w.fd >= 0) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, w.fd, nullptr);
+}
+
+void Loop::deferDelete(std::unique_ptr<Deletable> object) { doomed_.push_back(std::move(object)); }
+
+Timer::List* Loop::listFor(Millis duration) {
+  for (auto& l : timer_lists_) {
+    if (l->duration == duration) return l.get();
+  }
+  timer_lists_.push_back(std::make_unique<Timer::List>());
+  timer_lists_.back()->duration = duration;
+  return timer_lists_.back().get();
+}
+
+int Loop::nextTimeoutMs() const {
+  if (!doomed_.empty()) return 0;
+  bool any = false;
+  TimePoint first{};
+  for (const auto& l : timer_lists_) {
+    if (l->head && (!any || l->head->deadline_ < first)) {
+      first = l->head->deadline_;
+      any = true;
+    }
+  }
+  if (!any) return -1;
+  auto wait = std::chrono::ceil<Millis>(first - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(wait, 0, 60'000));
+}
+
+void Loop::expireTimers() {
+  // A callback may arm or cancel any timer, including others in the same list,
+  // so always re-read the head instead of walking saved pointers.
+  for (size_t i = 0; i < timer_lists_.size(); ++i) {
+    Timer::List* l = timer_lists_[i].get();
+    while (l->head && l->head->deadline_ <= now_) {
+      Timer* t = l->head;
+      t->cancel();
+      t->handler_->onTimer(*t);
+    }
+  }
+}
+
+void Loop::run() {
+  running_ = true;
+  constexpr int kBatch = 256;
+  epoll_event events[kBatch];
+  while (running_ || !doomed_.empty()) {
+    int n = ::epoll_wait(epfd_, events, kBatch, running_ ? nextTimeoutMs() : 0);
+    now_ = Clock::now();
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      auto* w = static_cast<Watcher*>(events[i].data.ptr);
+      if (w->fd >= 0 && w->handler) w->handler->onIo(*w, events[i].events);
+    }
+    expireTimers();
+    doomed_.clear();
+    for (auto& hook : hooks_) hook();
+  }
+}
+
+}  // namespace nsmp::event

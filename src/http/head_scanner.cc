@@ -1,0 +1,48 @@
+#include "http/head_scanner.h"
+
+namespace nsmp::http {
+
+HeadScanner::State HeadScanner::scan(std::string_view data) {
+  while (pos_ < data.size()) {
+    const auto c = static_cast<unsigned char>(data[pos_]);
+    if (cr_) {
+      if (c != '\n') return fail(Reply::kBareCrOrLf);
+      cr_ = false;
+      const size_t line_len = pos_ - 1 - line_start_;
+      ++pos_;
+      if (in_start_line_) {
+        if (line_len == 0) {  // RFC 9112 §2.2: ignore an empty line before the request
+          if (pos_ > 4) return fail(Reply::kInvalidRequest);
+          line_start_ = pos_;
+          continue;
+        }
+        in_start_line_ = false;
+        block_start_ = pos_;
+      } else if (line_len == 0) {
+        return State::kComplete;
+      } else if (++fields_ > limits_.max_fields) {
+        return fail(Reply::kTooManyHeaders);
+      }
+      line_start_ = pos_;
+      continue;
+    }
+    if (c == '\r') {
+      cr_ = true;
+    } else if (c == '\n') {
+      return fail(Reply::kBareCrOrLf);
+    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      return fail(in_start_line_ ? Reply::kInvalidRequest : Reply::kInvalidHeaderValue);
+    } else if (pos_ == line_start_ && !in_start_line_ && (c == ' ' || c == '\t')) {
+      return fail(Reply::kObsFold);
+    }
+    ++pos_;
+    if (in_start_line_) {
+      if (pos_ - line_start_ > limits_.max_start_line) return fail(Reply::kUriTooLong);
+    } else if (pos_ - block_start_ > limits_.max_header_block) {
+      return fail(Reply::kHeadersTooLarge);
+    }
+  }
+  return State::kIncomplete;
+}
+
+}  // namespace nsmp::http

@@ -1,0 +1,58 @@
+// Finds the end of a message head (the empty line) while enforcing, byte by
+// byte, the rules llhttp leaves to us or that must hold before any parsing:
+//  - every line ends in CRLF: a bare CR or a bare LF is refused (RFC 9112 §2.2
+//    allows recipients to accept bare LF; a proxy must not, since the next hop
+//    may frame differently -- the classic smuggling split);
+//  - no obs-fold (a field line starting with SP/HTAB, RFC 9112 §5.2);
+//  - no control characters other than HTAB;
+//  - size limits: the start line and the header block, and the field count.
+// Incremental: feed it the bytes as they arrive; it resumes where it stopped,
+// so byte-at-a-time delivery costs O(n) in total.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "http/reply.h"
+
+namespace nsmp::http {
+
+struct HeadLimits {
+  uint32_t max_start_line = 8 * 1024;
+  uint32_t max_header_block = 32 * 1024;
+  uint32_t max_fields = 100;
+};
+
+class HeadScanner {
+ public:
+  enum class State : uint8_t { kIncomplete, kComplete, kError };
+
+  explicit HeadScanner(HeadLimits limits = {}) : limits_(limits) {}
+  void reset() { *this = HeadScanner(limits_); }
+
+  // `data` is the whole head so far (the same prefix as before, plus more).
+  State scan(std::string_view data);
+
+  // With kComplete: the head is data[0, headEnd()) including the empty line.
+  size_t headEnd() const { return pos_; }
+  Reply error() const { return error_; }
+  bool started() const { return pos_ > 0; }
+
+ private:
+  State fail(Reply r) {
+    error_ = r;
+    return State::kError;
+  }
+
+  HeadLimits limits_;
+  size_t pos_ = 0;          // next byte to scan
+  size_t line_start_ = 0;   // first byte of the current line
+  size_t block_start_ = 0;  // first byte after the start line
+  uint32_t fields_ = 0;
+  bool in_start_line_ = true;
+  bool cr_ = false;  // previous byte was CR
+  Reply error_ = Reply::kNone;
+};
+
+}  // namespace nsmp::http

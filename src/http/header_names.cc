@@ -1,0 +1,77 @@
+#include "http/header_names.h"
+
+#include <strings.h>
+
+namespace nsmp::http {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view trimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+namespace {
+
+struct Entry {
+  std::string_view name;
+  HeaderClass cls;
+};
+
+// Identity headers: who is asking is said by the proxy only. X-Instance-ID*
+// and X-Tenant-ID are what the metadata agent itself sends to Nova; a client
+// copy must never reach it either.
+constexpr Entry kRequestNames[] = {
+    {"x-neutron-network-id", HeaderClass::kIdentity},
+    {"x-neutron-router-id", HeaderClass::kIdentity},
+    {"x-ovn-network-id", HeaderClass::kIdentity},
+    {"x-instance-id", HeaderClass::kIdentity},
+    {"x-instance-id-signature", HeaderClass::kIdentity},
+    {"x-tenant-id", HeaderClass::kIdentity},
+    {"x-forwarded-for", HeaderClass::kIdentity},
+    {"forwarded", HeaderClass::kIdentity},
+    {"x-real-ip", HeaderClass::kIdentity},
+    {"connection", HeaderClass::kConnection},
+    {"keep-alive", HeaderClass::kHopByHop},
+    {"proxy-connection", HeaderClass::kHopByHop},
+    {"te", HeaderClass::kHopByHop},
+    {"trailer", HeaderClass::kHopByHop},
+    {"upgrade", HeaderClass::kHopByHop},
+    {"host", HeaderClass::kHost},
+    {"content-length", HeaderClass::kContentLength},
+    {"transfer-encoding", HeaderClass::kTransferEncoding},
+    {"expect", HeaderClass::kExpect},
+};
+
+constexpr Entry kResponseNames[] = {
+    {"connection", HeaderClass::kConnection},
+    {"keep-alive", HeaderClass::kHopByHop},
+    {"proxy-connection", HeaderClass::kHopByHop},
+    {"te", HeaderClass::kHopByHop},
+    {"trailer", HeaderClass::kHopByHop},
+    {"upgrade", HeaderClass::kHopByHop},
+    {"content-length", HeaderClass::kContentLength},
+    {"transfer-encoding", HeaderClass::kTransferEncoding},
+};
+
+template <size_t N>
+HeaderClass lookup(const Entry (&table)[N], std::string_view name) {
+  for (const Entry& e : table) {
+    if (equalsIgnoreCase(e.name, name)) return e.cls;
+  }
+  return HeaderClass::kForward;
+}
+
+}  // namespace
+
+HeaderClass classifyRequestHeader(std::string_view name) {
+  if (name.find('_') != std::string_view::npos) return HeaderClass::kUnderscore;
+  return lookup(kRequestNames, name);
+}
+
+HeaderClass classifyResponseHeader(std::string_view name) { return lookup(kResponseNames, name); }
+
+}  // namespace nsmp::http

@@ -1,0 +1,217 @@
+#include "http/request.h"
+
+#include <charconv>
+
+#include "http/header_names.h"
+
+namespace nsmp::http {
+namespace {
+
+// RFC 9110 §5.6.2 tchar.
+bool isToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+              (u > 0x20 && u < 0x7f &&
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool allDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// RFC 3986 host[:port] as it may appear in Host: no userinfo, path or spaces.
+bool validHost(std::string_view h) {
+  for (char c : h) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '\\' || c == '?' || c == '#' || c == '@' ||
+        c == '"' || c == '<' || c == '>' || c == '{' || c == '}' || c == '|' || c == '^' ||
+        c == '`') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "http://authority/path?q" -> authority and path; false if not absolute-form.
+bool splitAbsolute(std::string_view target, std::string_view* authority, std::string_view* path) {
+  constexpr std::string_view kHttp = "http://";
+  if (target.size() < kHttp.size() || !equalsIgnoreCase(target.substr(0, kHttp.size()), kHttp)) {
+    return false;
+  }
+  std::string_view rest = target.substr(kHttp.size());
+  size_t slash = rest.find_first_of("/?");
+  *authority = rest.substr(0, slash);
+  *path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  return true;
+}
+
+bool listedInConnection(const HeadFields& head, std::string_view name) {
+  bool found = false;
+  for (const Header& h : head.headers) {
+    if (classifyRequestHeader(h.name) != HeaderClass::kConnection) continue;
+    forEachListToken(h.value, [&](std::string_view tok) {
+      if (equalsIgnoreCase(tok, name)) found = true;
+    });
+  }
+  return found;
+}
+
+class Writer {
+ public:
+  Writer(Buffer& out, size_t limit) : out_(out), limit_(limit) {}
+  Writer& operator<<(std::string_view s) {
+    if (out_.append(s, limit_) != s.size()) ok_ = false;
+    return *this;
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  Buffer& out_;
+  size_t limit_;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+Reply replyForParseError(llhttp_errno_t err, std::string_view head) {
+  switch (err) {
+    case HPE_INVALID_VERSION: {
+      // "GET /" with no version at all is HTTP/0.9; "HTTP/2.0" etc. is 505.
+      std::string_view line = head.substr(0, head.find('\r'));
+      if (line.find(' ') == line.rfind(' ')) return Reply::kHttp09;
+      size_t v = line.rfind(" HTTP/");
+      if (v != std::string_view::npos && line.size() == v + 9 && line[v + 7] == '.') {
+        return Reply::kUnsupportedVersion;
+      }
+      return Reply::kInvalidRequest;
+    }
+    case HPE_INVALID_HEADER_TOKEN:
+      return Reply::kInvalidHeaderName;
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      return Reply::kContentLengthAndTransferEncoding;
+    case HPE_INVALID_CONTENT_LENGTH:
+      return Reply::kInvalidContentLength;
+    case HPE_INVALID_TRANSFER_ENCODING:
+      return Reply::kInvalidTransferEncoding;
+    default:
+      return Reply::kInvalidRequest;
+  }
+}
+
+Reply analyzeRequest(const HeadFields& head, bool keep_alive, RequestFacts* facts) {
+  *facts = RequestFacts{};
+  if (head.major == 0) return Reply::kHttp09;
+  if (head.major != 1) return Reply::kUnsupportedVersion;
+  if (head.method_id == HTTP_CONNECT) return Reply::kConnectMethod;
+  facts->minor = head.minor;
+  facts->keep_alive = keep_alive;
+  facts->head_method = head.method_id == HTTP_HEAD;
+
+  int hosts = 0, lengths = 0, encodings = 0;
+  std::string_view host, length;
+  for (const Header& h : head.headers) {
+    // Also catches whitespace before the colon (RFC 9112 §5.1: must be refused).
+    if (!isToken(h.name)) return Reply::kInvalidHeaderName;
+    switch (classifyRequestHeader(h.name)) {
+      case HeaderClass::kHost:
+        ++hosts;
+        host = h.value;
+        break;
+      case HeaderClass::kContentLength:
+        // Repeated fields must agree exactly (RFC 9110 §8.6); a list is refused.
+        if (!allDigits(h.value)) return Reply::kInvalidContentLength;
+        if (lengths++ > 0 && h.value != length) return Reply::kInvalidContentLength;
+        length = h.value;
+        break;
+      case HeaderClass::kTransferEncoding:
+        // Only a single "chunked" is framed unambiguously by every hop.
+        if (++encodings > 1 || !equalsIgnoreCase(h.value, "chunked")) {
+          return Reply::kInvalidTransferEncoding;
+        }
+        break;
+      case HeaderClass::kExpect:
+        if (!equalsIgnoreCase(h.value, "100-continue")) return Reply::kExpectationFailed;
+        facts->expect_continue = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (encodings > 0 && lengths > 0) return Reply::kContentLengthAndTransferEncoding;
+  if (encodings > 0 && head.minor == 0) return Reply::kTransferEncodingOnHttp10;
+  if (hosts > 1) return Reply::kDuplicateHost;
+  if (hosts == 0 && head.minor >= 1) return Reply::kMissingHost;
+  if (hosts == 1 && (host.empty() || !validHost(host))) return Reply::kInvalidRequest;
+  facts->host = host;
+
+  if (lengths > 0) {
+    auto [p, ec] =
+        std::from_chars(length.data(), length.data() + length.size(), facts->content_length);
+    if (ec != std::errc() || p != length.data() + length.size()) {
+      return Reply::kInvalidContentLength;
+    }
+    if (facts->content_length > 0) facts->body = BodyKind::kLength;
+  } else if (encodings > 0) {
+    facts->body = BodyKind::kChunked;
+  }
+  if (facts->body == BodyKind::kNone) facts->expect_continue = false;
+
+  std::string_view target = head.target;
+  std::string_view authority, path;
+  if (!target.empty() && target.front() == '/') {
+    facts->target = target;
+  } else if (target == "*" && head.method_id == HTTP_OPTIONS) {
+    facts->target = target;
+  } else if (splitAbsolute(target, &authority, &path)) {
+    // RFC 9112 §3.2.2: the authority replaces Host. The proxy serves one
+    // host only, so a target naming any other host is refused.
+    if (authority.empty() || !validHost(authority)) return Reply::kInvalidRequest;
+    if (hosts == 1 && !equalsIgnoreCase(authority, host)) return Reply::kForeignAbsoluteUri;
+    facts->target = path;
+    facts->host = authority;
+    facts->host_from_target = hosts == 0;
+  } else {
+    return Reply::kInvalidRequest;
+  }
+  return Reply::kNone;
+}
+
+bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
+                       const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
+                       size_t limit) {
+  Writer w(out, limit);
+  w << head.method << " " << facts.target << (facts.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  if (facts.host_from_target) w << "Host: " << facts.host << "\r\n";
+  for (const Header& h : head.headers) {
+    HeaderClass cls = classifyRequestHeader(h.name);
+    if (cls == HeaderClass::kHost) {
+      w << h.name << ": " << facts.host << "\r\n";
+      continue;
+    }
+    if (cls != HeaderClass::kForward || listedInConnection(head, h.name)) continue;
+    w << h.name << ": " << h.value << "\r\n";
+  }
+  w << identity.header << ": " << identity.value << "\r\nX-Forwarded-For: " << peer_ip
+    << "\r\nConnection: close\r\n";
+  if (facts.body == BodyKind::kLength) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, facts.content_length);
+    w << "Content-Length: " << std::string_view(digits, static_cast<size_t>(end - digits))
+      << "\r\n";
+  } else if (facts.body == BodyKind::kChunked) {
+    w << "Transfer-Encoding: chunked\r\n";
+  }
+  w << "\r\n";
+  return w.ok();
+}
+
+}  // namespace nsmp::http

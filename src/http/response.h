@@ -1,0 +1,42 @@
+// The response side: how the upstream's response is framed for the client,
+// and the head the client receives.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/buffer.h"
+#include "http/message.h"
+#include "http/reply.h"
+
+namespace nsmp::http {
+
+// How a message body is delimited on the wire we write.
+enum class Framing : uint8_t { kNone, kLength, kChunked, kClose };
+
+struct ClientFraming {
+  Framing framing = Framing::kNone;
+  bool keep_alive = false;
+};
+
+// Decides the framing toward the client (RFC 9112 §6.3): a body with a
+// Content-Length keeps it; a chunked or close-delimited body is re-chunked for
+// an HTTP/1.1 client and delimited by close for an HTTP/1.0 one. HEAD, 1xx,
+// 204 and 304 responses carry no body.
+ClientFraming chooseClientFraming(const MessageParser& upstream, int status, bool head_request,
+                                  uint8_t client_minor, bool client_keep_alive);
+
+// Writes the response head for the client: the upstream's status and
+// end-to-end headers, minus hop-by-hop and framing headers, plus the chosen
+// framing and Connection. Returns false if it does not fit in `limit`.
+bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
+                     const ClientFraming& framing, uint8_t client_minor, Buffer& out, size_t limit);
+
+// A complete local reply (status line, headers, short text body).
+void writeLocalReply(Reply r, bool keep_alive, Buffer& out);
+
+// Re-encodes body bytes with the outgoing framing.
+void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit);
+void encodeBodyEnd(Framing f, Buffer& out, size_t limit);
+
+}  // namespace nsmp::http

@@ -1,0 +1,94 @@
+#include "net/address.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <cstring>
+
+namespace nsmp::net {
+
+PeerAddress PeerAddress::from(const sockaddr_storage& ss) {
+  PeerAddress p;
+  if (ss.ss_family == AF_INET) {
+    const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
+    p.family = AF_INET;
+    p.port = ntohs(in.sin_port);
+    std::memcpy(p.bytes, &in.sin_addr, 4);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    p.port = ntohs(in6.sin6_port);
+    if (IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr)) {
+      p.family = AF_INET;
+      std::memcpy(p.bytes, in6.sin6_addr.s6_addr + 12, 4);
+    } else {
+      p.family = AF_INET6;
+      std::memcpy(p.bytes, in6.sin6_addr.s6_addr, 16);
+    }
+  }
+  return p;
+}
+
+size_t PeerAddress::formatIp(char* out) const {
+  if (!::inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, bytes, out, INET6_ADDRSTRLEN)) {
+    std::strcpy(out, "unknown");
+  }
+  return std::strlen(out);
+}
+
+std::string PeerAddress::ip() const {
+  char buf[INET6_ADDRSTRLEN];
+  return std::string(buf, formatIp(buf));
+}
+
+std::string PeerAddress::ipPort() const {
+  std::string s = family == AF_INET6 ? "[" + ip() + "]" : ip();
+  return s + ":" + std::to_string(port);
+}
+
+Status makeSockaddr(std::string_view host, uint16_t port, std::string_view interface,
+                    sockaddr_storage* out, socklen_t* len) {
+  std::memset(out, 0, sizeof *out);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string h(host);
+  auto* in = reinterpret_cast<sockaddr_in*>(out);
+  if (::inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons(port);
+    *len = sizeof(sockaddr_in);
+    return {};
+  }
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (::inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(port);
+    if (!interface.empty()) {
+      unsigned idx = ::if_nametoindex(std::string(interface).c_str());
+      if (idx == 0) return Status::error("unknown interface", ENODEV);
+      if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) in6->sin6_scope_id = idx;
+    }
+    *len = sizeof(sockaddr_in6);
+    return {};
+  }
+  return Status::error("not an IPv4 or IPv6 address");
+}
+
+std::string localAddress(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  PeerAddress p = PeerAddress::from(ss);
+  if (ss.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    if (in6.sin6_scope_id != 0 && !IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr)) {
+      char name[IF_NAMESIZE] = {};
+      if (::if_indextoname(in6.sin6_scope_id, name)) {
+        return "[" + p.ip() + "%" + name + "]:" + std::to_string(p.port);
+      }
+    }
+  }
+  return p.ipPort();
+}
+
+}  // namespace nsmp::net

@@ -1,0 +1,127 @@
+#include "proxy/listener.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "base/log.h"
+#include "net/address.h"
+#include "proxy/session.h"
+#include "proxy/worker.h"
+
+namespace nsmp::proxy {
+
+const char* identityHeaderName(IdentityKind kind) {
+  switch (kind) {
+    case IdentityKind::kNetwork:
+      return "X-Neutron-Network-ID";
+    case IdentityKind::kRouter:
+      return "X-Neutron-Router-ID";
+    case IdentityKind::kOvnNetwork:
+      return "X-OVN-Network-ID";
+  }
+  return "X-Neutron-Network-ID";
+}
+
+Listener::Listener(Worker& worker, ListenerConfig config, std::vector<net::Fd> sockets)
+    : worker_(worker), config_(std::move(config)) {
+  identity_ = {identityHeaderName(config_.identity.kind), config_.identity.value};
+  for (net::Fd& fd : sockets) {
+    auto s = std::make_unique<Socket>();
+    s->fd = std::move(fd);
+    s->watcher.fd = s->fd.get();
+    s->watcher.handler = this;
+    sockets_.push_back(std::move(s));
+  }
+  if (config_.rate_limit.enabled) rate_limiter_ = std::make_unique<RateLimiter>(config_.rate_limit);
+}
+
+Listener::~Listener() {
+  accepting_ = false;
+  draining_ = false;
+  while (sessions_) sessions_->close();  // each unlinks itself
+}
+
+Status Listener::start() {
+  for (auto& s : sockets_) {
+    if (Status st = worker_.loop().add(s->watcher, EPOLLIN); !st) return st;
+  }
+  return {};
+}
+
+std::string Listener::describe() const {
+  std::string out;
+  for (const auto& s : sockets_) {
+    if (!out.empty()) out += ", ";
+    out += net::localAddress(s->fd.get());
+  }
+  return out;
+}
+
+void Listener::stopAccepting() {
+  accepting_ = false;
+  for (auto& s : sockets_) {
+    worker_.loop().remove(s->watcher);
+    s->watcher.fd = -1;
+    s->fd.reset();
+  }
+}
+
+void Listener::drainSessions() {
+  draining_ = true;
+  for (Session* s = sessions_; s;) {
+    Session* next = s->next_;
+    s->drain();  // may unlink s
+    s = next;
+  }
+}
+
+void Listener::onIo(event::Watcher&, uint32_t) { acceptAll(); }
+
+// Accepts until the backlog is empty or maxconn is reached. At maxconn the
+// proxy simply stops calling accept(): further connections wait in the kernel
+// backlog, as with haproxy, and sessionClosed() resumes.
+void Listener::acceptAll() {
+  for (auto& s : sockets_) {
+    while (accepting_ && s->fd.valid() && counters_.active < config_.maxconn) {
+      sockaddr_storage ss;
+      socklen_t len = sizeof ss;
+      int fd = ::accept4(s->fd.get(), reinterpret_cast<sockaddr*>(&ss), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+          log::warning("accept on {}: {}", describe(), std::strerror(errno));
+        }
+        break;
+      }
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      ++counters_.accepted;
+      ++counters_.active;
+      auto* session = new Session(*this, net::Fd(fd), net::PeerAddress::from(ss));
+      session->next_ = sessions_;
+      if (sessions_) sessions_->prev_ = session;
+      sessions_ = session;
+      session->start();
+    }
+  }
+}
+
+void Listener::sessionClosed(Session* s) {
+  if (s->prev_) {
+    s->prev_->next_ = s->next_;
+  } else {
+    sessions_ = s->next_;
+  }
+  if (s->next_) s->next_->prev_ = s->prev_;
+  s->next_ = s->prev_ = nullptr;
+  --counters_.active;
+  worker_.loop().deferDelete(std::unique_ptr<event::Deletable>(s));
+  if (accepting_ && counters_.active + 1 == config_.maxconn) acceptAll();
+  if (draining_) worker_.maybeFinishShutdown();
+}
+
+}  // namespace nsmp::proxy

@@ -1,0 +1,592 @@
+#include "proxy/session.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "net/socket.h"
+#include "proxy/listener.h"
+#include "proxy/worker.h"
+
+namespace nsmp::proxy {
+namespace {
+
+// A head may use 8 KiB of request line and 32 KiB of fields (HeadScanner).
+constexpr size_t kMaxHead = 8 * 1024 + 32 * 1024 + 1024;
+// Cap of each outgoing buffer; also holds a maximal rewritten head.
+constexpr size_t kOutLimit = kMaxHead + 8 * 1024;
+// Re-framing may add a few bytes per decoded span (chunk size line); feeding
+// this much less than the free room guarantees the output always fits.
+constexpr size_t kFramingSlack = 64;
+constexpr Millis kRetryDelay{250};
+constexpr Millis kLinger{1000};
+constexpr size_t kMaxLoggedLine = 1024;
+
+const http::HeadLimits kResponseLimits{8 * 1024, 32 * 1024, 100};
+
+}  // namespace
+
+void Session::RequestBodySink::onBodyData(std::string_view d) {
+  s->body_bytes_ += d.size();
+  http::encodeBody(s->request_body_ == http::BodyKind::kChunked ? http::Framing::kChunked
+                                                                : http::Framing::kLength,
+                   d, s->upstream_out_, kOutLimit + kFramingSlack);
+}
+
+void Session::ResponseBodySink::onBodyData(std::string_view d) {
+  http::encodeBody(s->client_framing_.framing, d, s->client_out_, kOutLimit + kFramingSlack);
+}
+
+Session::Session(Listener& listener, net::Fd client, const net::PeerAddress& peer)
+    : listener_(listener), loop_(listener.worker().loop()), timer_(loop_, this), peer_(peer) {
+  client_.fd = client.release();
+  client_.handler = this;
+  upstream_.handler = this;
+  request_sink_.s = this;
+  response_sink_.s = this;
+}
+
+Session::~Session() {
+  if (client_.fd >= 0) ::close(client_.fd);
+  if (upstream_.fd >= 0) ::close(upstream_.fd);
+}
+
+void Session::start() {
+  if (Status s = loop_.add(client_, EPOLLIN | EPOLLOUT | EPOLLRDHUP); !s) {
+    log::error("cannot watch client connection: {}", s.message());
+    close();
+    return;
+  }
+  wait(Wait::kRequest);     // the first request: timeout http-request runs from accept
+  client_readable_ = true;  // data often arrives with the connection
+  pump();
+}
+
+void Session::drain() {
+  draining_ = true;
+  if (phase_ == Phase::kHead && client_in_.empty()) close();
+}
+
+void Session::onIo(event::Watcher& w, uint32_t events) {
+  bool in = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  if (&w == &client_) {
+    if (in) client_readable_ = true;
+  } else if (in) {
+    upstream_readable_ = true;
+  }
+  pump();
+}
+
+void Session::onTimer(event::Timer&) {
+  Wait w = waiting_;
+  waiting_ = Wait::kNone;
+  switch (w) {
+    case Wait::kKeepAlive:
+    case Wait::kLinger:
+      close();
+      return;
+    case Wait::kRequest:
+      localReply(http::Reply::kRequestTimeout);
+      break;
+    case Wait::kRetry:
+      connectUpstream();
+      break;
+    case Wait::kServer:
+      if (response_started_) return abort("upstream_timeout");
+      localReply(http::Reply::kUpstreamTimeout);
+      break;
+    case Wait::kClient:
+      if (response_started_) return abort("client_timeout");
+      localReply(http::Reply::kRequestTimeout);
+      break;
+    case Wait::kNone:
+      return;
+  }
+  pump();
+}
+
+void Session::wait(Wait w) {
+  // The head deadline is total, not per read: a VM that trickles bytes
+  // (slowloris) still gets its 408 on time.
+  if (w == waiting_ && w == Wait::kRequest) return;
+  waiting_ = w;
+  const Timeouts& t = listener_.config().timeouts;
+  switch (w) {
+    case Wait::kNone:
+      timer_.cancel();
+      return;
+    case Wait::kKeepAlive:
+      timer_.arm(t.http_keep_alive);
+      return;
+    case Wait::kRequest:
+      timer_.arm(t.http_request);
+      return;
+    case Wait::kRetry:
+      timer_.arm(std::min(kRetryDelay, t.connect));
+      return;
+    case Wait::kServer:
+      timer_.arm(t.server);
+      return;
+    case Wait::kClient:
+      timer_.arm(t.client);
+      return;
+    case Wait::kLinger:
+      timer_.arm(std::min(kLinger, t.client));
+      return;
+  }
+}
+
+// Runs the state machine until nothing moves: every step either transfers
+// bytes, changes phase, or leaves `moved_` as it was.
+void Session::pump() {
+  uint64_t last = ~0ull;
+  while (phase_ != Phase::kClosed && moved_ != last) {
+    last = moved_;
+    switch (phase_) {
+      case Phase::kHead:
+        stepHead();
+        break;
+      case Phase::kConnecting:
+        return;
+      case Phase::kExchange:
+        stepExchange();
+        break;
+      case Phase::kClosing:
+        stepClosing();
+        break;
+      case Phase::kClosed:
+        return;
+    }
+  }
+}
+
+void Session::setPhase(Phase p) {
+  phase_ = p;
+  ++moved_;
+}
+
+bool Session::readClient(size_t limit) {
+  bool got = false;
+  while (client_readable_ && !client_eof_) {
+    size_t room = client_in_.prepare(4096, limit);
+    if (room == 0) break;
+    ssize_t n = ::recv(client_.fd, client_in_.tail(), room, 0);
+    if (n > 0) {
+      client_in_.commit(static_cast<size_t>(n));
+      got = true;
+      ++moved_;
+      if (static_cast<size_t>(n) < room) break;  // drained; EAGAIN would follow
+    } else if (n == 0) {
+      client_eof_ = true;
+      ++moved_;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      client_readable_ = false;
+    } else if (errno != EINTR) {
+      client_eof_ = true;  // reset by peer: nothing more will come
+      ++moved_;
+    }
+  }
+  return got;
+}
+
+void Session::stepHead() {
+  readClient(kMaxHead);
+  if (client_in_.empty()) {
+    if (client_eof_) close();  // closed between requests: nothing to answer
+    return;
+  }
+  if (request_start_ == event::TimePoint{}) {
+    request_start_ = loop_.now();
+    wait(Wait::kRequest);
+  }
+  switch (scanner_.scan(client_in_.view())) {
+    case http::HeadScanner::State::kComplete:
+      onHead();
+      return;
+    case http::HeadScanner::State::kError:
+      localReply(scanner_.error());
+      return;
+    case http::HeadScanner::State::kIncomplete:
+      if (client_eof_) close();  // truncated head: the VM went away
+      return;
+  }
+}
+
+void Session::rememberRequestLine(std::string_view head) {
+  std::string_view line = head.substr(0, std::min(head.find('\r'), kMaxLoggedLine));
+  request_line_.assign(line);
+}
+
+void Session::onHead() {
+  std::string_view head = client_in_.view().substr(0, scanner_.headEnd());
+  rememberRequestLine(head);
+  http::HeadFields& h = listener_.worker().scratchHead();
+  request_parser_.reset();
+  if (llhttp_errno_t err = request_parser_.parseHead(head, &h); err != HPE_OK) {
+    return localReply(http::replyForParseError(err, head));
+  }
+  http::RequestFacts facts;
+  if (http::Reply r = http::analyzeRequest(h, request_parser_.keepAlive(), &facts);
+      r != http::Reply::kNone) {
+    return localReply(r);
+  }
+  const ListenerConfig& cfg = listener_.config();
+  if (facts.body == http::BodyKind::kLength && facts.content_length > cfg.max_body) {
+    return localReply(http::Reply::kBodyTooLarge);
+  }
+  keep_alive_ = facts.keep_alive && !draining_;
+  client_minor_ = facts.minor;
+  head_request_ = facts.head_method;
+  request_body_ = facts.body;
+  request_done_ = facts.body == http::BodyKind::kNone;
+  if (RateLimiter* rl = listener_.rateLimiter(); rl && rl->overLimit(peer_, loop_.now())) {
+    client_in_.consume(head.size());
+    if (!request_done_) keep_alive_ = false;  // its body is not read
+    request_done_ = true;
+    return localReply(http::Reply::kRateLimited);
+  }
+  char ip[INET6_ADDRSTRLEN];
+  size_t ip_len = peer_.formatIp(ip);
+  if (!http::writeUpstreamHead(h, facts, listener_.identity(), {ip, ip_len}, upstream_out_,
+                               kOutLimit)) {
+    return localReply(http::Reply::kHeadersTooLarge);
+  }
+  client_in_.consume(head.size());
+  scanner_.reset();
+  if (facts.expect_continue && client_minor_ >= 1) {
+    // RFC 9110 §10.1.1: the proxy answers the expectation itself, so the body
+    // starts flowing while the upstream connection is made.
+    client_out_.append("HTTP/1.1 100 Continue\r\n\r\n", kOutLimit);
+  }
+  pumpRequestBody();
+  if (phase_ != Phase::kHead) return;  // the body was refused
+  attempts_ = 0;
+  connectUpstream();
+}
+
+void Session::connectUpstream() {
+  ++attempts_;
+  Result<net::Fd> fd = net::connectUnix(listener_.config().upstream_socket);
+  if (!fd) {
+    ++listener_.counters().upstream_connect_failures;
+    log::debug("upstream {} attempt {}: {}", listener_.config().upstream_socket, attempts_,
+               fd.status().message());
+    if (attempts_ < listener_.config().connect_attempts) {
+      setPhase(Phase::kConnecting);
+      wait(Wait::kRetry);
+      return;
+    }
+    return localReply(http::Reply::kUpstreamUnavailable);
+  }
+  upstream_.fd = fd->release();
+  upstream_readable_ = upstream_eof_ = false;
+  if (Status s = loop_.add(upstream_, EPOLLIN | EPOLLOUT | EPOLLRDHUP); !s) {
+    log::error("cannot watch upstream connection: {}", s.message());
+    return localReply(http::Reply::kUpstreamUnavailable);
+  }
+  response_parser_.reset(head_request_);
+  scanner_ = http::HeadScanner(kResponseLimits);
+  setPhase(Phase::kExchange);
+}
+
+void Session::pumpRequestBody() {
+  while (!request_done_) {
+    if (client_in_.empty() && !readClient(Buffer::kBlockSize)) {
+      if (client_eof_) return abort("client_closed_in_body");
+      return;
+    }
+    size_t used = upstream_out_.size();
+    if (used + 2 * kFramingSlack >= kOutLimit) return;  // upstream is slow: wait
+    size_t feed = std::min(client_in_.size(), kOutLimit - used - 2 * kFramingSlack);
+    http::MessageParser::Fed fed =
+        request_parser_.feedBody({client_in_.data(), feed}, request_sink_);
+    if (fed.error != HPE_OK) return localReply(http::Reply::kInvalidChunk);
+    client_in_.consume(fed.consumed);
+    ++moved_;
+    if (body_bytes_ > listener_.config().max_body) return localReply(http::Reply::kBodyTooLarge);
+    if (request_parser_.messageComplete()) {
+      if (request_body_ == http::BodyKind::kChunked) {
+        http::encodeBodyEnd(http::Framing::kChunked, upstream_out_, kOutLimit + kFramingSlack);
+      }
+      request_done_ = true;
+    }
+  }
+}
+
+bool Session::flushUpstream() {
+  while (upstream_.fd >= 0 && !upstream_out_.empty()) {
+    ssize_t n = ::send(upstream_.fd, upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      upstream_out_.consume(static_cast<size_t>(n));
+      ++moved_;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return false;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      // The agent closed its side: whatever it answered is still readable;
+      // the rest of this request body is abandoned.
+      upstream_out_.clear();
+      keep_alive_ = false;
+      request_done_ = true;
+      upstream_readable_ = true;
+      ++moved_;
+    }
+  }
+  if (upstream_out_.empty() && request_done_) upstream_out_.release();
+  return true;
+}
+
+void Session::readUpstream() {
+  while (upstream_.fd >= 0 && upstream_readable_ && !upstream_eof_ && !response_done_) {
+    size_t room = upstream_in_.prepare(4096, Buffer::kBlockSize);
+    if (room == 0) break;
+    ssize_t n = ::recv(upstream_.fd, upstream_in_.tail(), room, 0);
+    if (n > 0) {
+      upstream_in_.commit(static_cast<size_t>(n));
+      ++moved_;
+    } else if (n == 0) {
+      upstream_eof_ = true;
+      ++moved_;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      upstream_readable_ = false;
+    } else if (errno != EINTR) {
+      upstream_eof_ = true;
+      ++moved_;
+    }
+  }
+}
+
+void Session::processResponse() {
+  while (!response_started_) {
+    if (upstream_in_.empty() && !upstream_eof_) return;
+    switch (scanner_.scan(upstream_in_.view())) {
+      case http::HeadScanner::State::kIncomplete:
+        if (upstream_eof_) return localReply(http::Reply::kInvalidUpstreamResponse);
+        return;
+      case http::HeadScanner::State::kError:
+        return localReply(http::Reply::kInvalidUpstreamResponse);
+      case http::HeadScanner::State::kComplete:
+        if (!onResponseHead()) return;
+        break;
+    }
+  }
+  while (!response_done_ && !upstream_in_.empty()) {
+    size_t used = client_out_.size();
+    if (used + 2 * kFramingSlack >= kOutLimit) return;  // the VM reads slowly: wait
+    size_t feed = std::min(upstream_in_.size(), kOutLimit - used - 2 * kFramingSlack);
+    http::MessageParser::Fed fed =
+        response_parser_.feedBody({upstream_in_.data(), feed}, response_sink_);
+    if (fed.error != HPE_OK) return abort("invalid_upstream_body");
+    upstream_in_.consume(fed.consumed);
+    ++moved_;
+    if (response_parser_.messageComplete()) completeResponse();
+  }
+  if (!response_done_ && upstream_eof_ && upstream_in_.empty()) {
+    if (response_parser_.finish(response_sink_) != HPE_OK) {
+      return abort("upstream_closed_mid_response");
+    }
+    completeResponse();
+  }
+}
+
+void Session::completeResponse() {
+  http::encodeBodyEnd(client_framing_.framing, client_out_, kOutLimit + kFramingSlack);
+  response_done_ = true;
+  closeUpstream();  // one request per upstream connection, as the agent expects
+  ++moved_;
+}
+
+bool Session::onResponseHead() {
+  std::string_view head = upstream_in_.view().substr(0, scanner_.headEnd());
+  http::HeadFields& h = listener_.worker().scratchHead();
+  response_parser_.reset(head_request_);
+  if (response_parser_.parseHead(head, &h) != HPE_OK || h.major != 1 || h.status == 101) {
+    localReply(http::Reply::kInvalidUpstreamResponse);
+    return false;
+  }
+  if (h.status < 200) {  // interim (1xx): the proxy already answered Expect itself
+    upstream_in_.consume(head.size());
+    scanner_ = http::HeadScanner(kResponseLimits);
+    ++moved_;
+    return true;
+  }
+  client_framing_ = http::chooseClientFraming(response_parser_, h.status, head_request_,
+                                              client_minor_, keep_alive_ && !draining_);
+  if (!request_done_) client_framing_.keep_alive = false;  // body left unread
+  size_t before = client_out_.size();
+  if (!http::writeClientHead(h, response_parser_, client_framing_, client_minor_, client_out_,
+                             kOutLimit)) {
+    client_out_.clear();
+    (void)before;
+    localReply(http::Reply::kInvalidUpstreamResponse);
+    return false;
+  }
+  upstream_in_.consume(head.size());
+  response_started_ = true;
+  response_status_ = h.status;
+  if (response_parser_.messageComplete()) completeResponse();
+  ++moved_;
+  return true;
+}
+
+bool Session::flushClient() {
+  while (!client_out_.empty()) {
+    ssize_t n = ::send(client_.fd, client_out_.data(), client_out_.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      client_out_.consume(static_cast<size_t>(n));
+      response_bytes_ += static_cast<size_t>(n);
+      ++moved_;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return false;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      abort("client_write_failed");
+      return false;
+    }
+  }
+  client_out_.release();
+  return true;
+}
+
+void Session::stepExchange() {
+  pumpRequestBody();
+  if (phase_ != Phase::kExchange) return;
+  flushUpstream();
+  readUpstream();
+  processResponse();
+  if (phase_ != Phase::kExchange) return;
+  bool drained = flushClient();
+  if (phase_ != Phase::kExchange) return;
+  if (drained && response_done_) return finishRequest();
+  rearmExchangeTimer();
+}
+
+void Session::rearmExchangeTimer() {
+  if (!client_out_.empty()) {
+    wait(Wait::kClient);  // the VM is not reading its response
+  } else if (!request_done_ && upstream_out_.size() + 2 * kFramingSlack < kOutLimit) {
+    wait(Wait::kClient);  // more request body is due from the VM
+  } else {
+    wait(Wait::kServer);
+  }
+}
+
+void Session::finishRequest() {
+  closeUpstream();
+  upstream_in_.release();
+  upstream_out_.release();
+  logAccess(response_status_, reply_reason_);
+  bool keep =
+      keep_alive_ && client_framing_.keep_alive && request_done_ && !draining_ && !client_eof_;
+  resetRequest();
+  if (!keep) return startClosing();
+  setPhase(Phase::kHead);
+  scanner_ = http::HeadScanner();
+  if (client_in_.empty()) {
+    client_in_.release();
+    wait(Wait::kKeepAlive);
+  }
+}
+
+void Session::resetRequest() {
+  request_line_.clear();
+  request_start_ = {};
+  body_bytes_ = response_bytes_ = 0;
+  client_framing_ = {};
+  request_body_ = http::BodyKind::kNone;
+  attempts_ = 0;
+  head_request_ = keep_alive_ = request_done_ = false;
+  response_started_ = response_done_ = false;
+  response_status_ = 0;
+  reply_reason_ = "-";
+  first_request_ = false;
+}
+
+void Session::localReply(http::Reply r) {
+  closeUpstream();
+  if (response_started_) return abort(http::replyInfo(r).reason);
+  const http::ReplyInfo& info = http::replyInfo(r);
+  ++listener_.counters().local_replies[static_cast<size_t>(r)];
+  bool keep = http::replyKeepsConnection(r) && keep_alive_ && request_done_ && !draining_;
+  http::writeLocalReply(r, keep, client_out_);
+  if (request_line_.empty() && !client_in_.empty()) rememberRequestLine(client_in_.view());
+  response_status_ = info.status;
+  reply_reason_ = info.reason;
+  response_started_ = response_done_ = true;
+  client_framing_.keep_alive = keep;
+  keep_alive_ = keep;
+  if (!keep) request_done_ = true;
+  setPhase(Phase::kExchange);  // flush, then finishRequest() decides what follows
+}
+
+void Session::startClosing() {
+  setPhase(Phase::kClosing);
+  wait(Wait::kLinger);
+}
+
+// After the last reply: flush it, half-close, and read until the VM closes or
+// the linger timer fires. Closing with unread input would make the kernel
+// send RST, which can destroy the reply before the VM reads it.
+void Session::stepClosing() {
+  if (!flushClient()) return;
+  if (phase_ != Phase::kClosing) return;
+  if (!shut_wr_) {
+    ::shutdown(client_.fd, SHUT_WR);
+    shut_wr_ = true;
+    client_in_.release();
+  }
+  char sink[4096];
+  while (client_readable_) {
+    ssize_t n = ::recv(client_.fd, sink, sizeof sink, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      return close();
+    }
+    if (n < 0 && errno != EINTR) client_readable_ = false;
+  }
+}
+
+void Session::abort(const char* why) {
+  if (request_start_ != event::TimePoint{} || response_started_) {
+    logAccess(response_status_, why);
+  }
+  close();
+}
+
+void Session::closeUpstream() {
+  if (upstream_.fd < 0) return;
+  ::close(upstream_.fd);  // also leaves the epoll set
+  upstream_.fd = -1;
+}
+
+void Session::close() {
+  if (phase_ == Phase::kClosed) return;
+  closeUpstream();
+  timer_.cancel();
+  if (client_.fd >= 0) {
+    ::close(client_.fd);
+    client_.fd = -1;
+  }
+  client_in_.release();
+  client_out_.release();
+  upstream_in_.release();
+  upstream_out_.release();
+  phase_ = Phase::kClosed;
+  ++moved_;
+  listener_.sessionClosed(this);  // hands this object to deferred deletion
+}
+
+void Session::logAccess(int status, const char* reason) {
+  Counters& c = listener_.counters();
+  ++c.requests;
+  if (status >= 100 && status < 600) ++c.responses_by_class[status / 100];
+  c.bytes_to_client += response_bytes_;
+  double ms = std::chrono::duration<double, std::milli>(loop_.now() - request_start_).count();
+  if (request_start_ == event::TimePoint{}) ms = 0;
+  log::info("access {} \"{}\" {} {} {:.1f}ms {}", peer_.ipPort(),
+            request_line_.empty() ? "-" : request_line_, status, response_bytes_, ms, reason);
+}
+
+}  // namespace nsmp::proxy

@@ -1,0 +1,137 @@
+// One client connection and the requests it carries, one at a time: the head
+// is read and checked, a fresh UNIX connection to the metadata agent carries
+// the rewritten request, and the response is relayed back re-framed. Pipelined
+// requests wait in the client buffer until the response before them is sent,
+// so answers leave in order and memory stays bounded.
+//
+// Buffers (each allocated only while in use, each with a hard cap):
+//   client_in_    bytes from the VM: a head (<= kMaxHead) or body bytes
+//   upstream_out_ the rewritten head and re-framed body for the agent
+//   upstream_in_  bytes from the agent
+//   client_out_   the re-framed response for the VM
+// When a buffer is full its producer stops reading; edge-triggered readiness
+// is remembered in *_readable_ so reading resumes when room appears.
+#pragma once
+
+#include <string>
+
+#include "base/buffer.h"
+#include "event/loop.h"
+#include "http/head_scanner.h"
+#include "http/message.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "net/address.h"
+#include "net/fd.h"
+
+namespace nsmp::proxy {
+
+class Listener;
+
+class Session final : public event::IoHandler, public event::TimerHandler, public event::Deletable {
+ public:
+  Session(Listener& listener, net::Fd client, const net::PeerAddress& peer);
+  ~Session() override;
+
+  void start();
+  // Shutdown: close now if idle between requests, else after this response.
+  void drain();
+  // Closes both connections now; the object is deleted after this loop turn.
+  void close();
+
+  void onIo(event::Watcher& w, uint32_t events) override;
+  void onTimer(event::Timer& t) override;
+
+  Session* next_ = nullptr;  // Listener's intrusive list
+  Session* prev_ = nullptr;
+
+ private:
+  enum class Phase : uint8_t {
+    kHead,        // waiting for (the rest of) a request head
+    kConnecting,  // between upstream connection attempts
+    kExchange,    // request body up, response down
+    kClosing,     // flushing a last reply, then lingering close
+    kClosed,
+  };
+  enum class Wait : uint8_t { kNone, kKeepAlive, kRequest, kRetry, kServer, kClient, kLinger };
+
+  // Sinks that re-frame decoded body bytes into the outgoing buffers.
+  struct RequestBodySink final : http::BodySink {
+    Session* s;
+    void onBodyData(std::string_view d) override;
+  };
+  struct ResponseBodySink final : http::BodySink {
+    Session* s;
+    void onBodyData(std::string_view d) override;
+  };
+
+  void pump();
+  void setPhase(Phase p);
+  void stepHead();
+  void stepExchange();
+  void stepClosing();
+  bool readClient(size_t limit);
+  void rememberRequestLine(std::string_view head);
+  void onHead();
+  void connectUpstream();
+  void pumpRequestBody();
+  bool flushUpstream();
+  void readUpstream();
+  void processResponse();
+  bool onResponseHead();
+  void completeResponse();
+  bool flushClient();
+  void finishRequest();
+  void resetRequest();
+  void localReply(http::Reply r);
+  void startClosing();
+  void abort(const char* why);
+  void closeUpstream();
+  void wait(Wait w);
+  void rearmExchangeTimer();
+  void logAccess(int status, const char* reason);
+
+  Listener& listener_;
+  event::Loop& loop_;
+  event::Watcher client_;
+  event::Watcher upstream_;
+  event::Timer timer_;
+  net::PeerAddress peer_;
+
+  Buffer client_in_, upstream_out_, upstream_in_, client_out_;
+  http::HeadScanner scanner_;
+  http::MessageParser request_parser_{HTTP_REQUEST};
+  http::MessageParser response_parser_{HTTP_RESPONSE};
+  RequestBodySink request_sink_;
+  ResponseBodySink response_sink_;
+
+  // The request in flight.
+  std::string request_line_;  // for the access log
+  event::TimePoint request_start_{};
+  uint64_t body_bytes_ = 0;
+  uint64_t response_bytes_ = 0;
+  http::ClientFraming client_framing_;
+  http::BodyKind request_body_ = http::BodyKind::kNone;
+  uint8_t client_minor_ = 1;
+  uint8_t attempts_ = 0;
+  bool head_request_ = false;
+  bool keep_alive_ = false;
+  bool request_done_ = false;  // whole request body handed to upstream_out_
+  bool response_started_ = false;
+  bool response_done_ = false;
+  int response_status_ = 0;
+  const char* reply_reason_ = "-";  // fixed word of a local reply
+  uint64_t moved_ = 0;              // bumped whenever bytes move or the phase changes
+
+  Phase phase_ = Phase::kHead;
+  Wait waiting_ = Wait::kNone;
+  bool first_request_ = true;
+  bool client_readable_ = false;
+  bool client_eof_ = false;
+  bool upstream_readable_ = false;
+  bool upstream_eof_ = false;
+  bool draining_ = false;
+  bool shut_wr_ = false;
+};
+
+}  // namespace nsmp::proxy

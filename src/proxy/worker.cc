@@ -1,0 +1,69 @@
+#include "proxy/worker.h"
+
+#include "base/log.h"
+
+namespace nsmp::proxy {
+
+Worker::Worker(event::Loop& loop) : loop_(loop), grace_timer_(loop, this) {
+  scratch_head_.headers.reserve(100);
+}
+
+Worker::~Worker() = default;
+
+Result<Listener*> Worker::addListener(ListenerConfig config, std::vector<net::Fd> sockets) {
+  auto listener = std::make_unique<Listener>(*this, std::move(config), std::move(sockets));
+  if (Status s = listener->start(); !s) return s;
+  listeners_.push_back(std::move(listener));
+  return listeners_.back().get();
+}
+
+void Worker::removeListener(Listener* listener) {
+  std::erase_if(listeners_, [&](const auto& l) { return l.get() == listener; });
+}
+
+void Worker::beginShutdown(Millis grace) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  for (auto& l : listeners_) {
+    l->stopAccepting();
+    l->drainSessions();
+  }
+  grace_timer_.arm(grace);
+  maybeFinishShutdown();
+}
+
+void Worker::maybeFinishShutdown() {
+  if (!shutting_down_) return;
+  for (auto& l : listeners_) {
+    if (l->sessionCount() > 0) return;
+  }
+  grace_timer_.cancel();
+  loop_.stop();
+}
+
+void Worker::onTimer(event::Timer&) {
+  size_t left = 0;
+  for (auto& l : listeners_) left += l->sessionCount();
+  log::warning("shutdown grace period over: closing {} connection(s) still open", left);
+  loop_.stop();
+}
+
+void Worker::logCounters() const {
+  for (const auto& l : listeners_) {
+    const Counters& c = l->counters();
+    std::string replies;
+    for (size_t i = 1; i < c.local_replies.size(); ++i) {
+      if (c.local_replies[i] == 0) continue;
+      replies += fmt::format(" {}={}", http::replyInfo(static_cast<http::Reply>(i)).reason,
+                             c.local_replies[i]);
+    }
+    log::info(
+        "counters {}: accepted={} active={} requests={} 2xx={} 3xx={} 4xx={} 5xx={} "
+        "bytes_out={} upstream_connect_failures={} local_replies:{}",
+        l->config().uuid, c.accepted, c.active, c.requests, c.responses_by_class[2],
+        c.responses_by_class[3], c.responses_by_class[4], c.responses_by_class[5],
+        c.bytes_to_client, c.upstream_connect_failures, replies.empty() ? " none" : replies);
+  }
+}
+
+}  // namespace nsmp::proxy

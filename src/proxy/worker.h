@@ -1,0 +1,51 @@
+// Process-wide engine state: the loop, the listeners, the scratch space that
+// one thread reuses for every request head, and shutdown.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "event/loop.h"
+#include "http/message.h"
+#include "proxy/config.h"
+#include "proxy/listener.h"
+
+namespace nsmp::proxy {
+
+class Worker final : public event::TimerHandler {
+ public:
+  explicit Worker(event::Loop& loop);
+  ~Worker();
+
+  event::Loop& loop() { return loop_; }
+
+  // Takes listening sockets already bound for config.binds (binding happens
+  // before privileges are dropped, possibly inside another namespace).
+  Result<Listener*> addListener(ListenerConfig config, std::vector<net::Fd> sockets);
+  void removeListener(Listener* listener);
+  const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
+
+  // Stops accepting everywhere and lets in-flight requests finish; stops the
+  // loop when none is left or after `grace`.
+  void beginShutdown(Millis grace);
+  bool shuttingDown() const { return shutting_down_; }
+  // A session or listener calls this when it may have been the last one.
+  void maybeFinishShutdown();
+
+  void logCounters() const;
+
+  // Reused for every head parsed on this thread (parsing is synchronous).
+  http::HeadFields& scratchHead() { return scratch_head_; }
+
+  void onTimer(event::Timer& t) override;
+
+ private:
+  event::Loop& loop_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  http::HeadFields scratch_head_;
+  event::Timer grace_timer_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace nsmp::proxy

@@ -162,7 +162,7 @@ def test_daemonize_returns_0_once_listening(binary, workdir, upstream, upstream_
         # Bound before the launcher returned: the port is known and serving now.
         m = proxy_mod.LISTENING.search(open(os.path.join(workdir, "d.log")).read())
         assert m, "launcher exited before the daemon listened"
-        port = int(m.group(1))
+        port = int(m.group(2))
         with wire.Client(port) as c:
             assert c.request(wire.get("/")).status == 200
         pid = int(open(pidfile).read().strip())

@@ -8,7 +8,7 @@ import time
 from . import wire
 
 START_TIMEOUT = 10.0
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(r"listening on (\[[0-9a-fA-F:.%]+\]|[0-9.]+):(\d+)")
 # access <peer-ip>:<peer-port> "<METHOD> <target> HTTP/1.x" <status> <bytes> <ms>ms <reason>
 ACCESS = re.compile(r'access (\S+):(\d+) "(.*)" (\d{3}) (\d+) (\d+)ms (\S+)\s*$')
 
@@ -65,6 +65,7 @@ class Proxy:
         self.log_file = log_file  # --log-file given: the log is there, else stderr
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         self.proc = None
+        self.host = None  # as logged: IPv6 without brackets
         self.port = None
 
     # -- lifecycle -----------------------------------------------------------
@@ -85,7 +86,8 @@ class Proxy:
         while time.monotonic() < deadline:
             m = LISTENING.search(self.log())
             if m:
-                self.port = int(m.group(1))
+                self.host = m.group(1).strip("[]")
+                self.port = int(m.group(2))
                 return self
             if self.proc.poll() is not None:
                 raise AssertionError(
@@ -181,7 +183,7 @@ class Proxy:
 
     # -- clients -------------------------------------------------------------
     def connect(self, timeout=wire.DEFAULT_TIMEOUT):
-        return wire.Client(self.port, timeout=timeout)
+        return wire.Client(self.port, host=self.host, timeout=timeout)
 
     def request(self, raw, feed="whole", method=None):
         """Send raw on a new connection; (status, headers, body) as a Response."""

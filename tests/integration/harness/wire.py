@@ -220,10 +220,7 @@ class Client:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout = timeout
         self.reader = Reader(self.sock)
-
-    @property
-    def local_port(self):
-        return self.sock.getsockname()[1]
+        self.local_port = self.sock.getsockname()[1]
 
     def _reply_started(self):
         ready, _, _ = select.select([self.sock], [], [], 0)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -124,6 +124,12 @@ class Cloud:
         return result
 
 
+def engine_args() -> list[str]:
+    """NSMP_E2E_ENGINE=haproxy runs the suite against `--engine haproxy`."""
+    engine = os.environ.get("NSMP_E2E_ENGINE")
+    return ["--engine", engine] if engine else []
+
+
 def binary_path() -> str:
     return os.path.abspath(os.environ.get("NSMP_BINARY", DEFAULT_BINARY))
 
@@ -151,60 +157,38 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
         inst_mod.data_file(data, topo.router_id, network_id, instances)
         sock = os.path.join(workdir, "agent.sock")
 
-        if os.environ.get("NSMP_E2E_STANDIN") == "1":
-            server, proxy = _start_standins(workdir, topo, sock, data, daemons)
-        else:
-            server = Daemon("metadata-server", [binary, "metadata-server", "--socket", sock,
-                                                "--data", data],
-                            os.path.join(workdir, "metadata-server.log"))
-            daemons.append(server)
-            server.wait_for_unix_socket(sock)
-            proxy = Daemon("proxy", topo.router_exec(
-                binary, "--router_id", topo.router_id, "--nodaemonize",
-                "--metadata_port", str(topology.PROXY_PORT), "--metadata_proxy_socket", sock,
-                "--state_path", workdir, "--pid_file", os.path.join(workdir, "proxy.pid"),
-                "--debug"), os.path.join(workdir, "proxy.log"))
-            daemons.append(proxy)
-            proxy.wait_for_log(r"listening on \S+:%d" % topology.PROXY_PORT)
+        server = Daemon("metadata-server", [binary, "metadata-server", "--socket", sock,
+                                            "--data", data, "--debug"],
+                        os.path.join(workdir, "metadata-server.log"))
+        daemons.append(server)
+        server.wait_for_unix_socket(sock)
+        proxy = Daemon("proxy", topo.router_exec(
+            binary, "--router_id", topo.router_id, "--nodaemonize",
+            "--metadata_port", str(topology.PROXY_PORT), "--metadata_proxy_socket", sock,
+            "--state_path", workdir, "--pid_file", os.path.join(workdir, "proxy.pid"),
+            "--debug", *engine_args()), os.path.join(workdir, "proxy.log"))
+        daemons.append(proxy)
+        _wait_until_served(proxy, stranger)
         return Cloud(topo, instances, stranger, workdir, proxy, server), cleanup
     except BaseException:
         cleanup()
         raise
 
 
-def _start_standins(workdir, topo, sock, data, daemons):
-    """Development only (NSMP_E2E_STANDIN=1): haproxy with Neutron's config and a
-    Python metadata agent, to check the topology and tests against a reference."""
-    server = Daemon("standin-metadata", [sys.executable, os.path.join(HERE, "standin_metadata.py"),
-                                         sock, data], os.path.join(workdir, "standin.log"))
-    daemons.append(server)
-    server.wait_for_unix_socket(sock)
-    cfg = os.path.join(workdir, "haproxy.cfg")
-    with open(cfg, "w") as f:
-        f.write(f"""global
-    maxconn 1024
-defaults
-    mode http
-    option http-server-close
-    option forwardfor
-    retries 3
-    timeout http-request 30s
-    timeout connect 30s
-    timeout client 32s
-    timeout server 32s
-    timeout http-keep-alive 30s
-listen listener
-    bind 0.0.0.0:{topology.PROXY_PORT}
-    server metadata {sock}
-    http-request del-header X-Neutron-Network-ID
-    http-request set-header X-Neutron-Router-ID {topo.router_id}
-""")
-    proxy = Daemon("haproxy", topo.router_exec(shutil.which("haproxy"), "-f", cfg, "-db"),
-                   os.path.join(workdir, "haproxy.log"))
-    daemons.append(proxy)
-    import time
-    time.sleep(0.5)
-    return server, proxy
+def _wait_until_served(proxy: Daemon, vm, timeout: float = 15) -> None:
+    """Until an HTTP answer comes back to `vm` through the NAT rule (any engine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proxy.proc.poll() is not None:
+            raise RuntimeError(f"the proxy exited with {proxy.proc.returncode}\n{proxy.describe()}")
+        probe = subprocess.run(vm.exec_args("timeout", "3", "curl", "-s", "-o", "/dev/null",
+                                            "--max-time", "1", "-w", "%{http_code}",
+                                            f"http://{topology.METADATA_IP}/"),
+                               capture_output=True, text=True, timeout=10)
+        if probe.stdout.strip() not in ("", "000"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"no HTTP answer through 169.254.169.254 within {timeout}s\n{proxy.describe()}")
 
 
 @pytest.fixture(scope="session")
@@ -212,7 +196,7 @@ def netns_ready():
     why = topology.netns_available()
     if why:
         pytest.skip(why)
-    if os.environ.get("NSMP_E2E_STANDIN") != "1" and not os.access(binary_path(), os.X_OK):
+    if not os.access(binary_path(), os.X_OK):
         pytest.skip(f"no ns-metadata-proxy binary at {binary_path()} (build it, or set NSMP_BINARY)")
     swept = topology.sweep_leftovers()
     if swept:

@@ -1,5 +1,4 @@
 """maxconn, bounded buffers, many idle connections."""
-import select
 import socket
 import time
 
@@ -47,8 +46,7 @@ def push(sock, total, stall=1.0, limit=20.0):
         try:
             sent += sock.send(block[: min(len(block), total - sent)])
         except BlockingIOError:
-            _, writable, _ = select.select([], [sock], [], stall)
-            if not writable:
+            if not wire.wait_writable(sock, stall):
                 break
         except (BrokenPipeError, ConnectionResetError):
             break

@@ -90,7 +90,8 @@ CASES = [
 
 @pytest.mark.parametrize("raw,code,reason", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_request_gets_local_reply(expect_local_reply, feed, raw, code, reason):
-    expect_local_reply(raw, code, reason, feed)
+    # A bad chunk is found while the body streams: the head may already be upstream.
+    expect_local_reply(raw, code, reason, feed, body_phase=reason == "invalid_chunk")
 
 
 def test_request_line_just_under_8k_is_accepted(proxy, upstream):

@@ -22,6 +22,6 @@ def check_local_reply(resp, code, reason):
     assert resp.version == "HTTP/1.1"
     assert resp.reason in PHRASES[code], f"unexpected phrase {resp.reason!r} for {code}"
     assert resp.header("Content-Type") == "text/plain"
-    assert resp.body == f"{code} {resp.reason} ({reason})\n".encode()
+    assert resp.body == f"{code} {resp.reason} ({reason})\n".encode(), resp.body
     assert resp.header("Content-Length") == str(len(resp.body))
     assert resp.framing == "length"

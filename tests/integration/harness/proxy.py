@@ -10,7 +10,7 @@ from . import wire
 START_TIMEOUT = 10.0
 LISTENING = re.compile(r"listening on (\[[0-9a-fA-F:.%]+\]|[0-9.]+):(\d+)")
 # access <peer-ip>:<peer-port> "<METHOD> <target> HTTP/1.x" <status> <bytes> <ms>ms <reason>
-ACCESS = re.compile(r'access (\S+):(\d+) "(.*)" (\d{3}) (\d+) (\d+)ms (\S+)\s*$')
+ACCESS = re.compile(r'access (\S+):(\d+) "(.*)" (\d{3}) (\d+) (\d+(?:\.\d+)?)ms (\S+)\s*$')
 
 NETWORK_ID = "8c2a4f2e-1d8b-4a86-9a1c-0f7d7c3e2b11"
 ROUTER_ID = "5f0c9a1e-77b3-4c5d-8e2a-3b6d9f1a0c44"
@@ -50,7 +50,7 @@ class AccessEntry:
         self.request_line = match.group(3)
         self.status = int(match.group(4))
         self.bytes = int(match.group(5))
-        self.ms = int(match.group(6))
+        self.ms = float(match.group(6))
         self.reason = match.group(7)
 
     def __repr__(self):

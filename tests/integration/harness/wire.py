@@ -21,6 +21,19 @@ BYTEWISE_EDGE = 1024
 FEEDS = ("whole", "bytewise")
 
 
+def wait_readable(sock, timeout):
+    """poll(), not select(): the many-connections test uses descriptors above 1024."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
+def wait_writable(sock, timeout):
+    poller = select.poll()
+    poller.register(sock, select.POLLOUT)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
 class ProtocolError(AssertionError):
     """What came back is not a well-framed HTTP/1.x response."""
 
@@ -93,8 +106,7 @@ class Reader:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("timed out waiting for the proxy")
-        ready, _, _ = select.select([self.sock], [], [], remaining)
-        if not ready:
+        if not wait_readable(self.sock, remaining):
             raise TimeoutError("timed out waiting for the proxy")
         try:
             data = self.sock.recv(65536)
@@ -223,8 +235,7 @@ class Client:
         self.local_port = self.sock.getsockname()[1]
 
     def _reply_started(self):
-        ready, _, _ = select.select([self.sock], [], [], 0)
-        return bool(ready)
+        return wait_readable(self.sock, 0)
 
     def send(self, raw, feed="whole", stop_on_reply=False):
         """Send raw bytes in one write ("whole") or one byte per write ("bytewise").
@@ -276,7 +287,7 @@ class Client:
         deadline = time.monotonic() + wait
         try:
             while True:
-                ready, _, _ = select.select([self.sock], [], [], max(0.0, deadline - time.monotonic()))
+                ready = wait_readable(self.sock, deadline - time.monotonic())
                 if not ready or not self.reader._fill(deadline + 1):
                     break
         except TimeoutError:

@@ -98,6 +98,7 @@ def main():
                 # Needs the VM's own /sys/class/net to match MACs to devices.
                 "network_config": jsonable(openstack_helper.convert_net_json(ds.network_json)),
                 "ec2_metadata": jsonable(ds.ec2_metadata),
+                "files": jsonable(ds.files),  # read from /openstack/content/NNNN
             })
         else:
             out["api_version"] = ds._crawled_metadata.get("_metadata_api_version")

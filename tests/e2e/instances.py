@@ -41,6 +41,7 @@ class Instance:
     vendor_data2: dict
     network_data: dict
     meta: dict
+    files: dict  # injected files: guest path -> content
 
     def to_data(self) -> dict:
         """This instance as an entry of the data file's "instances" list."""
@@ -58,6 +59,7 @@ class Instance:
             "vendor_data": self.vendor_data,
             "vendor_data2": self.vendor_data2,
             "network_data": self.network_data,
+            "files": [{"path": p, "content": c} for p, c in self.files.items()],
         }
         try:
             entry["user_data"] = self.user_data.decode("utf-8")
@@ -104,6 +106,7 @@ def make_instance(index: int, network_id: str, ip: str, mac: str, binary_user_da
             "services": [{"type": "dns", "address": "192.0.2.53"}],
         },
         meta={"role": f"e2e-{index}", "tag": tag},
+        files={f"/etc/e2e/{tag}.conf": f"tag = {tag}\n", f"/etc/e2e/vm{index}.txt": f"vm {index}\n"},
     )
 
 

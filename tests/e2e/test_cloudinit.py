@@ -51,6 +51,9 @@ def test_openstack_datasource_reads_complete_metadata(cloud, i):
         inst.vendor_data["cloud-init"]]
     assert got["vendordata2_pure"] == inst.vendor_data2
 
+    # Injected files, fetched from the content paths meta_data.json lists.
+    assert {path: raw_bytes(c).decode() for path, c in got["files"].items()} == inst.files
+
     assert got["network_json"] == inst.network_data
     # cloud-init matched the link's MAC to the VM's own eth0 and kept the address.
     physical = [c for c in got["network_config"]["config"] if c["type"] == "physical"]

@@ -294,3 +294,16 @@ def test_access_log_line_format(proxy, upstream):
     assert entry.bytes == len(resp.raw) and entry.reason == "-"
     line = entry.line
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO ", line), line
+
+
+def test_access_log_cannot_be_forged_by_the_request_line(proxy, upstream):
+    """Regression: the raw request line of a rejected request was logged with its
+    bare LF, so a VM could write arbitrary lines into the proxy's log."""
+    forged = b'2026-11-28T00:00:00.000Z INFO access 203.0.113.9:1 "GET /forged HTTP/1.1" 200 1 1ms -'
+    with proxy.connect() as c:
+        c.send(b"GET / HTTP/1.1\n" + forged + b"\r\n\r\n")
+        assert c.read_response().status == 400
+    proxy.wait_access(400, "bare_cr_or_lf")
+    for line in proxy.log().splitlines():
+        assert not line.startswith("2026-11-28T00:00:00.000Z"), f"forged log line: {line!r}"
+    assert [e.peer_ip for e in proxy.access_entries()] == ["127.0.0.1"]

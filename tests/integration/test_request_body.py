@@ -155,3 +155,14 @@ def test_body_on_other_methods_is_forwarded(proxy, upstream, method):
     raw = method + b" /x HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"
     assert proxy.request(raw, method=method.decode()).status == 200
     assert up.request_body(upstream.received[0]) == b"hi"
+
+
+@pytest.mark.parametrize("size", [0, 10, 2000])
+def test_small_request_reaches_a_single_recv_agent_whole(proxy, upstream, size):
+    upstream.answer_all(up.single_recv_like_neutron)
+    body = b"p" * size
+    for _ in range(5):
+        resp = proxy.request(b"POST /openstack/latest/password HTTP/1.1\r\nHost: h\r\n"
+                             b"Content-Length: %d\r\n\r\n" % size + body)
+        assert resp.body == b"complete"
+    assert all(up.request_body(r) == body for r in upstream.received)

@@ -1,10 +1,13 @@
 """Timeouts and a failing agent: 408, 503, 504, 502."""
 import os
+import shutil
+import signal
 import socket
 import time
 
 import pytest
 
+from harness import proxy as proxy_mod
 from harness import upstream as up
 from harness import wire
 from harness.local_reply import check_local_reply
@@ -128,3 +131,27 @@ def test_error_on_keep_alive_connection_after_good_request(make_proxy, upstream)
         resp = c.request(wire.get("/b"))
         check_local_reply(resp, 504, "upstream_timeout")
         assert c.wait_closed()
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to count connect() calls")
+def test_503_comes_after_three_connect_attempts(binary, workdir, upstream_path):
+    """Neutron configures haproxy with `retries 3`: three attempts, then 503."""
+    trace = os.path.join(workdir, "connect.trace")
+    args = proxy_mod.neutron_args(workdir, upstream_path)
+    proxy = proxy_mod.Proxy("strace", workdir,
+                            ["-f", "-qq", "-e", "trace=connect", "-o", trace, binary, *args])
+    try:
+        proxy.start()
+        local_reply_on_fresh_connection(proxy, wire.get("/"), 503, "upstream_unavailable")
+        with open(trace) as f:
+            attempts = [line for line in f if "connect(" in line and upstream_path in line]
+        assert len(attempts) == 3, attempts
+    finally:
+        # Kill the traced proxy (our grandchild) by pid first, then strace.
+        children = []
+        for task in os.listdir(f"/proc/{proxy.pid}/task"):
+            with open(f"/proc/{proxy.pid}/task/{task}/children") as f:
+                children += [int(p) for p in f.read().split()]
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        proxy.stop()

@@ -355,3 +355,20 @@ class Upstream:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+
+
+def single_recv_like_neutron(conn):
+    """What Neutron's agent does since 2025: one recv(4096), answer, close.
+
+    Answers 200 with "complete" if that one read held the whole request, else
+    "partial" -- so a proxy that splits a small request over writes is caught
+    whenever the agent reads between them.
+    """
+    conn.sock.settimeout(WAIT)
+    chunk = conn.sock.recv(4096)
+    with conn.lock:
+        conn.data += chunk
+    conn.request_complete.set()
+    complete = request_length(chunk) == len(chunk)
+    conn.send(response(200, b"complete" if complete else b"partial"))
+    conn.close()

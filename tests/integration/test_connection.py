@@ -113,3 +113,37 @@ def test_keep_alive_timeout_closes_idle_connection(make_proxy, upstream):
     with proxy.connect() as c:
         assert c.request(wire.get("/")).status == 200
         assert c.wait_closed(timeout=5)
+
+
+def test_bad_request_in_a_pipeline_stops_the_pipeline(proxy, upstream, feed):
+    """Requests after a rejected one are never forwarded (nothing smuggled)."""
+    from harness.local_reply import check_local_reply
+
+    upstream.answer_all(up.echo_target)
+    pipeline = (wire.get("/a")
+                + b"GET /b HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                + wire.get("/c"))
+    with proxy.connect() as c:
+        c.send(pipeline, feed, stop_on_reply=False)
+        assert c.read_response().body == b"/a"
+        check_local_reply(c.read_response(), 400, "content_length_and_transfer_encoding")
+        assert c.wait_closed()
+    assert [r.split(b"\r\n")[0] for r in upstream.received] == [b"GET /a HTTP/1.1"]
+
+
+def test_body_that_looks_like_a_request_stays_a_body(proxy, upstream, feed):
+    inner = wire.get("/inner")
+    raw = b"POST /outer HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % len(inner) + inner
+    upstream.answer_all(up.echo_target)
+    with proxy.connect() as c:
+        c.send(raw, feed)
+        assert c.read_response().body == b"/outer"
+        assert c.pending_bytes(wait=0.2) == b""
+    assert len(upstream.received) == 1
+    assert up.request_body(upstream.received[0]) == inner
+
+
+def test_target_with_query_and_escapes_is_forwarded_verbatim(proxy, upstream, feed):
+    target = b"/openstack/2018-08-27/meta_data.json?a=%20b&c=%2F&d=/../x;y"
+    proxy.request(b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n\r\n", feed)
+    assert upstream.received[0].split(b"\r\n")[0] == b"GET " + target + b" HTTP/1.1"

@@ -18,6 +18,8 @@ def test_content_length_response_is_passed_through(proxy, upstream):
         assert resp.header("Content-Length") == str(len(PAYLOAD))
         assert resp.header("Content-Type") == "application/json"
         assert resp.header("X-Nova") == "1"
+        assert resp.raw == (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Nova: 1\r\n"
+                            b"Content-Length: %d\r\n\r\n" % len(PAYLOAD) + PAYLOAD)
         assert c.request(wire.get("/next")).status == 200  # still in sync
 
 
@@ -49,6 +51,7 @@ def test_close_delimited_response_is_rechunked_for_http11(proxy, upstream):
         resp = c.request(wire.get("/"))
         assert resp.status == 200 and resp.body == PAYLOAD
         assert resp.framing == "chunked"
+        assert resp.raw.startswith(b"HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
         assert "close" not in resp.connection_tokens()
         assert c.request(wire.get("/next")).body == b"ok"  # keep-alive kept
 
@@ -137,3 +140,21 @@ def test_large_response_is_streamed(proxy, upstream):
         c.send(wire.get("/big"))
         resp = c.read_response(timeout=30)
     assert resp.status == 200 and len(resp.body) == total and set(resp.body) == {ord("x")}
+
+
+def test_upstream_connection_close_does_not_close_the_client(proxy, upstream):
+    """The agent always closes; the client's keep-alive is the proxy's business."""
+    upstream.answer(up.reply(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"))
+    with proxy.connect() as c:
+        resp = c.request(wire.get("/"))
+        assert resp.raw == b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        assert c.request(wire.get("/next")).status == 200
+
+
+def test_http10_client_gets_connection_close(proxy, upstream):
+    with proxy.connect() as c:
+        resp = c.request(b"GET / HTTP/1.0\r\n\r\n")
+        assert resp.body == b"ok"
+        assert resp.connection_tokens() == ["close"]
+        assert not resp.has_header("Transfer-Encoding")
+        assert c.wait_closed()

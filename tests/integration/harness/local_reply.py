@@ -25,3 +25,9 @@ def check_local_reply(resp, code, reason):
     assert resp.body == f"{code} {resp.reason} ({reason})\n".encode(), resp.body
     assert resp.header("Content-Length") == str(len(resp.body))
     assert resp.framing == "length"
+    if code != 429:
+        # The exact bytes of the contract: nothing else is added.
+        assert resp.raw == (
+            f"HTTP/1.1 {code} {resp.reason}\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: {len(resp.body)}\r\nConnection: close\r\n\r\n"
+        ).encode() + resp.body, resp.raw

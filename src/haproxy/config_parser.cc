@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "haproxy/header_rules.h"
 #include "haproxy/rate_limit_rules.h"
 #include "haproxy/tokenizer.h"
@@ -219,7 +221,9 @@ std::string Parser::proxyDirective(const Words& w) {
     if (w.size() != 2) return "'retries' takes one value";
     auto n = parseCount(w[1], 100);
     if (!n) return fmt::format("retries '{}' must be a number from 0 to 100", w[1]);
-    out_.listener.connect_attempts = static_cast<uint32_t>(*n) + 1;
+    // The project reads Neutron's "retries 3" as its three connect attempts
+    // (issue 2); haproxy itself makes one attempt more than `retries`.
+    out_.listener.connect_attempts = std::max<uint32_t>(static_cast<uint32_t>(*n), 1);
     return {};
   }
   if (k == "maxconn") {

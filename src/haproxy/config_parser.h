@@ -26,8 +26,9 @@ struct HaproxyConfig {
   // /dev/log ...` line is given, tagged with `log-tag` (haproxy's default
   // tag "haproxy" otherwise).
   daemon::ProcessConfig process;
-  // uuid is the identity value. `retries N` gives N + 1 connect attempts
-  // (haproxy retries after the first attempt).
+  // uuid is the identity value. `retries N` gives N connect attempts (at
+  // least 1): the project's reading of Neutron's "retries 3" as "up to 3
+  // connection attempts"; haproxy itself tries once more than `retries`.
   proxy::ListenerConfig listener;
   unsigned nbthread = 1;  // accepted and reported; the engine is single-threaded
   // Accepted with a caveat, as "line N: ..." (e.g. both identity headers).

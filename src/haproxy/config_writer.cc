@@ -53,8 +53,8 @@ std::string renderHaproxyConfig(const WriterInput& in) {
   out += "    option dontlognull\n";
   out += "    option http-server-close\n";
   out += "    option forwardfor\n";
-  uint32_t retries = l.connect_attempts > 0 ? l.connect_attempts - 1 : 0;
-  out += fmt::format("    retries                 {}\n", retries);
+  // Neutron's "retries 3" for the engine's 3 attempts (see config_parser.h).
+  out += fmt::format("    retries                 {}\n", l.connect_attempts);
   out += fmt::format("    timeout http-request    {}\n", formatDuration(l.timeouts.http_request));
   out += fmt::format("    timeout connect         {}\n", formatDuration(l.timeouts.connect));
   out += fmt::format("    timeout client          {}\n", formatDuration(l.timeouts.client));

@@ -32,7 +32,7 @@ void expectNeutronDefaults(const proxy::ListenerConfig& l) {
   EXPECT_EQ(l.timeouts.server, Millis(32'000));
   EXPECT_EQ(l.timeouts.http_keep_alive, Millis(30'000));
   EXPECT_EQ(l.maxconn, 1024u);
-  EXPECT_EQ(l.connect_attempts, 4u);  // retries 3: three more after the first
+  EXPECT_EQ(l.connect_attempts, 3u);  // Neutron's "retries 3": 3 attempts (issue 2)
   EXPECT_EQ(l.upstream_socket, "/var/lib/neutron/metadata_proxy");
 }
 

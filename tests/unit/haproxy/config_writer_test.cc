@@ -51,7 +51,7 @@ TEST(RenderHaproxyConfig, NeutronTemplateLineByLine) {
       "    option dontlognull",
       "    option http-server-close",
       "    option forwardfor",
-      "    retries                 2",  // connect_attempts 3 = the first and 2 retries
+      "    retries                 3",
       "    timeout http-request    30s",
       "    timeout connect         30s",
       "    timeout client          32s",

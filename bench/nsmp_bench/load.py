@@ -135,8 +135,11 @@ def profile(pid, port, conns, seconds, load_cpu, workdir, tag):
     pids = ",".join(str(p) for p in procs.tree(pid))
     cmd = ["perf", "record", "-F", "1999", "-g", "-o", data, "-p", pids]
     _attach_during_wrk(cmd, port, conns, seconds, load_cpu, load_cpu)
-    report = subprocess.run(
-        ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
-         "-g", "none", "--percent-limit", "0.7"],
-        capture_output=True, text=True, timeout=300)
-    return report.stdout
+    text = ""
+    for sort, limit in (("dso", "0.5"), ("dso,symbol", "0.7")):
+        report = subprocess.run(
+            ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", sort,
+             "-g", "none", "--percent-limit", limit],
+            capture_output=True, text=True, timeout=300)
+        text += report.stdout + "\n"
+    return text

@@ -12,7 +12,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from nsmp_bench import chart, configs, hostinfo, load, procs, proxies, report, startup  # noqa
+from nsmp_bench import (chart, configs, hostinfo, load, microbench, procs, proxies,  # noqa
+                        report, startup)
 
 PROXY_CPU, LOAD_CPU = 0, 1
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,8 +46,12 @@ def parse_args(argv):
     p.add_argument("--no-profile", action="store_true", help="skip perf record of our engine")
     p.add_argument("--no-memory", action="store_true", help="skip the many-instances run")
     p.add_argument("--no-startup", action="store_true", help="skip exec-to-accept")
+    p.add_argument("--no-microbench", action="store_true",
+                   help="skip head_rewrite_bench (run when built next to the binary)")
     p.add_argument("--out", default=os.path.join(REPO, "bench", "results"))
     p.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
+    p.add_argument("--render", metavar="JSON",
+                   help="only rewrite the .md and .png of an earlier run from its .json")
     a = p.parse_args(argv)
     q = a.quick
     a.duration = a.duration or (2 if q else 10)
@@ -123,15 +128,16 @@ def run(args, workdir, data):
         proc = procs.spawn(p.command(opts, workdir, mode, port, socks[mode]), PROXY_CPU)
         procs.wait_tcp(port, proc)
         procs.REGISTRY.note_children(proc.pid)
-        status = procs.http_get(port)
-        if status != 200:
-            raise RuntimeError(f"{p.key} on the {mode} backend answered {status}")
         inst[(p.key, mode)] = (proc, port)
     time.sleep(1.0)
     mem = data["memory"]
-    for (key, mode), (proc, _) in inst.items():
+    for (key, mode), (proc, port) in inst.items():
+        # Idle: started, one probe connection, no request yet.
         rss, pss = procs.memory_kib(procs.tree(proc.pid))
         mem[f"{key}/{mode}"] = {"rss_idle_kib": rss, "pss_idle_kib": pss}
+        status = procs.http_get(port)
+        if status != 200:
+            raise RuntimeError(f"{key} on the {mode} backend answered {status}")
 
     log(f"warm-up ({len(inst)} instances)")
     for (key, mode), (proc, port) in inst.items():
@@ -185,6 +191,10 @@ def run(args, workdir, data):
             log(f"{args.instances} instances: {p.key}")
             data["instances"][p.key] = startup.many_instances(p, opts, workdir, sock,
                                                               args.instances, PROXY_CPU)
+    mb = microbench.find(REPO, opts.ours_bin)
+    if mb and not args.no_microbench:
+        log(f"head rewrite benchmark: {mb}")
+        data["microbench"] = microbench.run(mb, PROXY_CPU, 0.2 if args.quick else 1.0)
     if args.haproxy_log == "sink":
         procs.REGISTRY.stop(sink)
         try:
@@ -198,7 +208,22 @@ def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
+def render(path):
+    """Rewrites the .md and .png of an earlier run from its .json."""
+    with open(path) as f:
+        data = json.load(f)
+    base = path[:-len(".json")] if path.endswith(".json") else path
+    chart.draw(data, base + ".png")
+    text = report.markdown(data, os.path.basename(base + ".png"))
+    with open(base + ".md", "w") as f:
+        f.write(text)
+    print(text)
+    return 0
+
+
 def main(argv):
+    if len(argv) == 2 and argv[0] == "--render":
+        return render(argv[1])
     args = parse_args(argv)
     os.sched_setaffinity(0, {LOAD_CPU})
     for tool in ("wrk", "haproxy", "nginx"):
@@ -214,7 +239,7 @@ def main(argv):
     data = {"args": {k: (v if not isinstance(v, list) or not v or not hasattr(v[0], "key")
                          else [p.key for p in v]) for k, v in vars(args).items()},
             "host": hostinfo.collect(REPO), "runs": {}, "memory": {}, "syscalls": {},
-            "profiles": {}, "startup": {}, "instances": {}}
+            "profiles": {}, "startup": {}, "instances": {}, "microbench": {}}
     started = time.time()
     try:
         run(args, workdir, data)
@@ -234,6 +259,9 @@ def main(argv):
     base = os.path.join(args.out, stamp)
     with open(base + ".json", "w") as f:
         json.dump(data, f, indent=1)
+    for key, text in data["profiles"].items():
+        with open(f"{base}-profile-{key}.txt", "w") as f:
+            f.write(text)
     png = base + ".png"
     chart.draw(data, png)
     text = report.markdown(data, os.path.basename(png))

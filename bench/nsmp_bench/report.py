@@ -16,6 +16,8 @@ def medians(data):
         proxy, mode, conns = key.split("/")
         m = {k: statistics.median(r[k] for r in runs) for k in METRICS}
         m["errors"] = sum(r["errors"] for r in runs)
+        rps = [r["rps"] for r in runs]
+        m["spread"] = (max(rps) - min(rps)) / m["rps"] if m["rps"] else 0.0
         m["n"] = len(runs)
         out[(proxy, mode, int(conns))] = m
     return out
@@ -87,10 +89,14 @@ def throughput(data, med):
     rows = []
     for (p, mode, c), m in sorted(med.items(), key=lambda kv: (kv[0][1] != "close", kv[0][2],
                                                                  _order(kv[0][0]))):
-        rows.append([mode, label(p), c, f"{m['rps']:.0f}", f_us(m["p50_us"]), f_us(m["p99_us"]),
+        rows.append([mode, label(p), c, f"{m['rps']:.0f}", f"±{m['spread'] * 50:.0f}%",
+                     f_us(m["p50_us"]), f_us(m["p99_us"]),
                      f_us(m["cpu_us_per_req"]), f"{m['core_busy'] * 100:.0f}%", m["errors"]])
-    return "## Throughput, latency, CPU per request (medians)\n\n" + _table(
-        ["backend", "proxy", "conns", "req/s", "p50", "p99", "CPU/req", "core busy", "errors"],
+    return ("## Throughput, latency, CPU per request (medians)\n\n"
+            "*spread*: half the range of req/s over the repetitions, relative to the median.\n\n"
+            ) + _table(
+        ["backend", "proxy", "conns", "req/s", "spread", "p50", "p99", "CPU/req", "core busy",
+         "errors"],
         rows)
 
 
@@ -225,19 +231,37 @@ def targets(data, med):
             + _table(["target", "ours", "haproxy", "ratio", "wanted", "met"], rows))
 
 
+def _perf_sections(rep):
+    """The two `perf report` outputs profile() concatenated: by DSO, then by symbol."""
+    parts = re.split(r"\n(?=# To display the perf.data header)", rep)
+    return [p for p in parts if p.strip()]
+
+
 def profiles(data):
     if not data["profiles"]:
         return ""
     text = "## Where the CPU goes (perf record -g, 16 connections, top symbols, self time)\n\n"
     for key, rep in data["profiles"].items():
-        lines = [re.sub(r"(\s+-)+\s*$", "", ln) for ln in rep.splitlines()
-                 if ln.strip() and not ln.startswith("#")]
-        text += f"### {label(key)}\n\n```\n" + "\n".join(lines[:30]) + "\n```\n\n"
+        text += f"### {label(key)}\n\n"
+        for part, limit in zip(_perf_sections(rep), (12, 30)):
+            lines = [re.sub(r"(\s+-)+\s*$", "", ln) for ln in part.splitlines()
+                     if ln.strip() and not ln.startswith("#")]
+            text += "```\n" + "\n".join(lines[:limit]) + "\n```\n\n"
     return text
+
+
+def microbench(data):
+    mb = data.get("microbench")
+    if not mb:
+        return ""
+    rows = [[name, f"{ns:.0f}"] for name, ns in mb.items()]
+    return ("## Head rewrite (bench/head_rewrite_bench.cc, CPU ns per iteration)\n\n"
+            "Scan + llhttp parse + checks + identity rewrite + serialise of one request head "
+            "(and of one response head), on CPU 0.\n\n" + _table(["benchmark", "ns"], rows))
 
 
 def markdown(data, png):
     med = medians(data)
     parts = [header(data, png), targets(data, med), throughput(data, med), ratios(data, med),
-             memory(data), syscalls(data), profiles(data)]
+             memory(data), syscalls(data), microbench(data), profiles(data)]
     return "\n".join(p for p in parts if p)

@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <fmt/format.h>
+
 namespace nsmp::metadata {
 
 std::vector<std::string_view> Request::headerValues(std::string_view name) const {
@@ -38,17 +40,43 @@ const char* statusText(int status) {
       return "Conflict";
     case 413:
       return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 417:
+      return "Expectation Failed";
     case 431:
       return "Request Header Fields Too Large";
+    case 429:
+      return "Too Many Requests";
     case 500:
       return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     case 505:
       return "HTTP Version Not Supported";
     default:
       return "Unknown";
   }
+}
+
+std::string serializeResponse(const Response& response, bool headOnly, bool close,
+                              bool http10KeepAlive) {
+  std::string out =
+      fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n", response.status,
+                  statusText(response.status), response.contentType, response.body.size());
+  for (const auto& [name, value] : response.headers) out += fmt::format("{}: {}\r\n", name, value);
+  if (close) {
+    out += "Connection: close\r\n";
+  } else if (http10KeepAlive) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  if (!headOnly) out += response.body;
+  return out;
 }
 
 }  // namespace nsmp::metadata

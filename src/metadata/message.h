@@ -26,10 +26,18 @@ struct Response {
   std::string contentType = "text/plain; charset=UTF-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra, e.g. Allow
-  std::string reason;  // a fixed word for the access log ("ok", "no_instance", ...)
+  std::string reason;    // a fixed word for the access log ("ok", "no_instance", ...)
+  std::string instance;  // uuid of the instance answered for, "" when none (access log)
 };
 
 Response textResponse(int status, std::string body, std::string reason);
 const char* statusText(int status);
+
+// The bytes of `response` on the wire: HTTP/1.1 status line, Content-Type,
+// Content-Length (also for HEAD, where the body is left out: RFC 9110
+// section 9.3.2), the extra headers, and "Connection: close" when `close`
+// (or "Connection: keep-alive" for an HTTP/1.0 client that asked for it).
+std::string serializeResponse(const Response& response, bool headOnly, bool close,
+                              bool http10KeepAlive);
 
 }  // namespace nsmp::metadata

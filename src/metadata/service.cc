@@ -30,7 +30,12 @@ Response MetadataService::handle(const Request& request) {
   LookupResult who = findInstance(*data, request);
   if (!who.instance) return textResponse(who.status, who.message, who.reason);
   const Instance& instance = *who.instance;
+  Response response = route(instance, request);
+  response.instance = instance.uuid;
+  return response;
+}
 
+Response MetadataService::route(const Instance& instance, const Request& request) {
   std::vector<std::string> tokens = pathTokens(request.target);
   // Nova: anything that does not start with "openstack" is the EC2 tree,
   // with or without a leading "ec2".

@@ -33,6 +33,8 @@ class MetadataService {
   Response handle(const Request& request);
 
  private:
+  Response route(const Instance& instance, const Request& request);
+
   std::shared_ptr<const Dataset> data_;
   std::map<std::string, std::string> passwords_;  // by instance uuid
   std::function<std::string()> randomSeed_;

@@ -1,0 +1,315 @@
+#include "metadata/connection.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "http/request.h"
+#include "metadata/server.h"
+
+namespace nsmp::metadata {
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Answers queued beyond this stop the processing of pipelined requests until
+// the client reads: a client that never reads cannot make us hold more.
+constexpr size_t kMaxOutput = 256 * 1024;
+
+// The most a request can occupy in memory: the head limits of
+// http::HeadLimits plus the body limit, plus room for chunk framing.
+size_t inputLimit(const ServerConfig& config) {
+  http::HeadLimits head;
+  return head.max_start_line + head.max_header_block + config.maxBody + 4096;
+}
+
+std::string_view firstValue(const Request& r, std::string_view name) {
+  auto values = r.headerValues(name);
+  return values.empty() ? std::string_view("-") : values[0];
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, net::Fd fd)
+    : server_(server), fd_(std::move(fd)), timer_(server.loop(), this) {
+  watcher_.fd = fd_.get();
+  watcher_.handler = this;
+}
+
+Connection::~Connection() = default;
+
+Status Connection::start() {
+  rearmTimer();
+  // Edge-triggered for both directions: drive() runs until EAGAIN.
+  return server_.loop().add(watcher_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+}
+
+void Connection::onIo(event::Watcher&, uint32_t events) {
+  if (phase_ == Phase::kClosed) return;
+  if (events & EPOLLERR) {
+    close();
+    return;
+  }
+  drive();
+}
+
+void Connection::drive() {
+  // Bounded rounds: each either frees input room or drains output.
+  for (int round = 0; round < 64 && phase_ != Phase::kClosed; ++round) {
+    bool atLimit = readSome();
+    if (phase_ == Phase::kClosed) return;
+    Stop stop = process();
+    flushOutput();
+    if (phase_ == Phase::kClosed) return;
+    bool drained = pendingOut() == 0;
+    if (phase_ == Phase::kClosing) {
+      if (drained) close();
+      break;
+    }
+    if (stop == Stop::kBlockedOnOutput) {
+      if (drained) continue;
+      break;  // EPOLLOUT brings us back
+    }
+    if (peerClosed_) {
+      // A partial request can never complete; what was answered is written first.
+      if (drained) {
+        close();
+      } else {
+        phase_ = Phase::kClosing;
+      }
+      break;
+    }
+    if (!atLimit) break;
+  }
+  rearmTimer();
+}
+
+bool Connection::readSome() {
+  if (phase_ == Phase::kClosing || peerClosed_) return false;
+  const size_t limit = inputLimit(server_.config());
+  while (in_.size() < limit) {
+    size_t old = in_.size();
+    size_t want = std::min(kReadChunk, limit - old);
+    in_.resize(old + want);
+    ssize_t n = ::recv(fd_.get(), in_.data() + old, want, 0);
+    in_.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
+    if (n > 0) continue;
+    if (n == 0) {
+      peerClosed_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      log::debug("metadata: recv: {}", std::strerror(errno));
+      close();
+    }
+    return false;
+  }
+  return true;
+}
+
+Connection::Stop Connection::process() {
+  while (phase_ == Phase::kHead || phase_ == Phase::kBody) {
+    if (pendingOut() >= kMaxOutput) return Stop::kBlockedOnOutput;
+    if (phase_ == Phase::kHead) {
+      if (in_.empty()) {
+        if (closeWhenIdle_) phase_ = Phase::kClosing;
+        return Stop::kNeedInput;
+      }
+      if (!timingRequest_) {
+        timingRequest_ = true;
+        started_ = server_.loop().now();
+      }
+      http::HeadScanner::State state = scanner_.scan(in_);
+      if (state == http::HeadScanner::State::kIncomplete) return Stop::kNeedInput;
+      if (state == http::HeadScanner::State::kError) {
+        replyHttpError(scanner_.error());
+        return Stop::kNeedInput;
+      }
+      if (!startRequest(scanner_.headEnd())) return Stop::kNeedInput;
+      continue;
+    }
+    // kBody: the parser decodes Content-Length or chunked framing and stops
+    // at the end of this message, leaving pipelined bytes in in_.
+    http::MessageParser::Fed fed = parser_.feedBody(std::string_view(in_).substr(bodyPos_), *this);
+    bodyPos_ += fed.consumed;
+    if (fed.error != HPE_OK) {
+      replyError(400, "invalid_body");
+      return Stop::kNeedInput;
+    }
+    if (bodyTooLarge_) {
+      replyError(413, "body_too_large");
+      return Stop::kNeedInput;
+    }
+    if (!parser_.messageComplete()) return Stop::kNeedInput;
+    finishRequest();
+  }
+  return Stop::kNeedInput;
+}
+
+bool Connection::startRequest(size_t headEnd) {
+  head_.clear();
+  parser_.reset();
+  std::string_view head(in_.data(), headEnd);
+  llhttp_errno_t err = parser_.parseHead(head, &head_);
+  if (err != HPE_OK) {
+    replyHttpError(http::replyForParseError(err, head));
+    return false;
+  }
+  http::RequestFacts facts;
+  if (http::Reply r = http::analyzeRequest(head_, parser_.keepAlive(), &facts);
+      r != http::Reply::kNone) {
+    replyHttpError(r);
+    return false;
+  }
+  // head_ and facts point into in_, which may move: copy what we keep now.
+  request_ = Request{};
+  request_.method = std::string(head_.method);
+  request_.target = std::string(facts.target);
+  for (const http::Header& h : head_.headers)
+    request_.headers.emplace_back(std::string(h.name), std::string(h.value));
+  keepAlive_ = facts.keep_alive;
+  http10_ = facts.minor == 0;
+  headOnly_ = facts.head_method;
+  bodyTooLarge_ = false;
+  bodyPos_ = headEnd;
+  if (facts.body == http::BodyKind::kLength && facts.content_length > server_.config().maxBody) {
+    replyError(413, "body_too_large");
+    return false;
+  }
+  if (facts.body == http::BodyKind::kNone || parser_.messageComplete()) {
+    finishRequest();
+    return true;
+  }
+  // RFC 9110 section 10.1.1: the client waits for this before sending the body.
+  if (facts.expect_continue) queue("HTTP/1.1 100 Continue\r\n\r\n");
+  phase_ = Phase::kBody;
+  return true;
+}
+
+void Connection::onBodyData(std::string_view data) {
+  if (request_.body.size() + data.size() > server_.config().maxBody) {
+    bodyTooLarge_ = true;
+    return;
+  }
+  request_.body.append(data);
+}
+
+void Connection::finishRequest() {
+  Response response = server_.service().handle(request_);
+  bool closing = !keepAlive_ || closeWhenIdle_ || server_.shuttingDown();
+  queue(serializeResponse(response, headOnly_, closing, http10_ && keepAlive_));
+  logAccess(response);
+  in_.erase(0, bodyPos_);
+  bodyPos_ = 0;
+  scanner_.reset();
+  timingRequest_ = false;
+  phase_ = closing ? Phase::kClosing : Phase::kHead;
+}
+
+void Connection::logAccess(const Response& response) {
+  double ms = std::chrono::duration<double, std::milli>(event::Clock::now() - started_).count();
+  std::string_view network = firstValue(request_, "X-Neutron-Network-ID");
+  std::string_view router = firstValue(request_, "X-Neutron-Router-ID");
+  std::string_view ovn = firstValue(request_, "X-OVN-Network-ID");
+  std::string who = router != "-" ? fmt::format("router={}", router)
+                    : ovn != "-"  ? fmt::format("ovn-network={}", ovn)
+                                  : fmt::format("network={}", network);
+  log::info("access client={} {} \"{} {}\" {} {} {:.1f}ms {}{}{}",
+            firstValue(request_, "X-Forwarded-For"), who,
+            request_.method.empty() ? "-" : request_.method,
+            request_.target.empty() ? "-" : request_.target, response.status, response.body.size(),
+            ms, response.reason, response.instance.empty() ? "" : " instance=", response.instance);
+}
+
+void Connection::replyError(int status, const char* reason, bool closeAfter) {
+  Response response = textResponse(status, statusText(status), reason);
+  queue(serializeResponse(response, false, closeAfter, false));
+  logAccess(response);
+  in_.clear();
+  bodyPos_ = 0;
+  timingRequest_ = false;
+  phase_ = Phase::kClosing;
+}
+
+void Connection::replyHttpError(http::Reply reply) {
+  const http::ReplyInfo& info = http::replyInfo(reply);
+  request_ = Request{};  // nothing of a malformed request is trusted, nor logged
+  replyError(info.status, info.reason);
+}
+
+void Connection::queue(std::string bytes) {
+  if (outPos_ == out_.size()) {
+    out_ = std::move(bytes);
+    outPos_ = 0;
+  } else {
+    out_.append(bytes);
+  }
+}
+
+void Connection::flushOutput() {
+  while (phase_ != Phase::kClosed && outPos_ < out_.size()) {
+    ssize_t n = ::send(fd_.get(), out_.data() + outPos_, out_.size() - outPos_, MSG_NOSIGNAL);
+    if (n > 0) {
+      outPos_ += static_cast<size_t>(n);
+      wrote_ = true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    log::debug("metadata: send: {}", std::strerror(errno));
+    close();
+    return;
+  }
+  out_.clear();
+  outPos_ = 0;
+}
+
+void Connection::rearmTimer() {
+  if (phase_ == Phase::kClosed) return;
+  const ServerConfig& c = server_.config();
+  // Fixed durations only: the loop keeps one timer list per duration.
+  if (pendingOut() > 0) {
+    if (timerKind_ != TimerKind::kWrite || wrote_) timer_.arm(c.writeTimeout);
+    timerKind_ = TimerKind::kWrite;
+    wrote_ = false;
+  } else if (timingRequest_) {
+    // Armed once per request, never extended by trickling bytes.
+    if (timerKind_ != TimerKind::kRequest) timer_.arm(c.requestTimeout);
+    timerKind_ = TimerKind::kRequest;
+  } else if (timerKind_ != TimerKind::kIdle) {
+    timer_.arm(c.idleTimeout);
+    timerKind_ = TimerKind::kIdle;
+  }
+}
+
+void Connection::onTimer(event::Timer&) {
+  if (phase_ == Phase::kClosed) return;
+  if (timerKind_ == TimerKind::kRequest && phase_ != Phase::kClosing) {
+    if (phase_ == Phase::kHead) request_ = Request{};  // the head never completed
+    replyError(408, "request_timeout");
+    flushOutput();  // one attempt; the connection closes either way
+  } else {
+    log::debug("metadata: connection {} timeout",
+               timerKind_ == TimerKind::kWrite ? "write" : "idle");
+  }
+  close();
+}
+
+void Connection::closeWhenIdle() {
+  closeWhenIdle_ = true;
+  if (phase_ == Phase::kHead && in_.empty() && pendingOut() == 0) close();
+}
+
+void Connection::close() {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  timer_.cancel();
+  server_.loop().remove(watcher_);
+  watcher_.fd = -1;  // events already queued for this fd are ignored
+  fd_.reset();
+  server_.release(this);
+}
+
+}  // namespace nsmp::metadata

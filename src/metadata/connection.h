@@ -1,0 +1,88 @@
+// One client connection of the metadata server (server.h): reads requests,
+// answers them in order (pipelining allowed, keep-alive unless the client
+// says "Connection: close" or speaks HTTP/1.0 without keep-alive), closes on
+// any framing error after a 4xx. Never deletes itself: it asks the Server to
+// release it, which defers the deletion past the current loop turn.
+#pragma once
+
+#include <string>
+
+#include "event/loop.h"
+#include "http/head_scanner.h"
+#include "http/message.h"
+#include "http/reply.h"
+#include "metadata/message.h"
+#include "net/fd.h"
+
+namespace nsmp::metadata {
+
+class Server;
+
+class Connection final : public event::IoHandler,
+                         public event::TimerHandler,
+                         public event::Deletable,
+                         private http::BodySink {
+ public:
+  Connection(Server& server, net::Fd fd);
+  ~Connection() override;
+
+  Status start();
+  void onIo(event::Watcher& w, uint32_t events) override;
+  // Reads, answers and writes as far as the socket allows.
+  void onTimer(event::Timer& t) override;
+  // Shutdown: close now if between requests, else after the current answer.
+  void closeWhenIdle();
+  void close();  // idempotent
+
+ private:
+  enum class Phase : uint8_t {
+    kHead,     // waiting for (the rest of) a request head
+    kBody,     // head parsed, reading the body
+    kClosing,  // the last answer is queued; close once written
+    kClosed,
+  };
+
+  enum class Stop : uint8_t { kNeedInput, kBlockedOnOutput };
+  enum class TimerKind : uint8_t { kNone, kIdle, kRequest, kWrite };
+
+  void drive();
+  bool readSome();  // true when it stopped because in_ is at its limit
+  Stop process();
+  bool startRequest(size_t headEnd);  // false: an error reply was queued
+  void finishRequest();
+  void replyError(int status, const char* reason, bool close = true);
+  void replyHttpError(http::Reply reply);
+  void queue(std::string bytes);
+  void flushOutput();
+  void rearmTimer();
+  void logAccess(const Response& response);
+  size_t pendingOut() const { return out_.size() - outPos_; }
+  void onBodyData(std::string_view data) override;
+
+  Server& server_;
+  net::Fd fd_;
+  event::Watcher watcher_;
+  event::Timer timer_;
+  Phase phase_ = Phase::kHead;
+  std::string in_;
+  size_t bodyPos_ = 0;  // kBody: next byte of in_ to hand to the parser
+  std::string out_;
+  size_t outPos_ = 0;
+  bool peerClosed_ = false;
+  bool wrote_ = false;  // output progressed since the write timer was armed
+  TimerKind timerKind_ = TimerKind::kNone;
+  bool closeWhenIdle_ = false;
+  bool timingRequest_ = false;  // the request timer runs (armed at the first byte)
+
+  http::HeadScanner scanner_;
+  http::MessageParser parser_{HTTP_REQUEST};
+  http::HeadFields head_;
+  Request request_;
+  bool keepAlive_ = true;
+  bool http10_ = false;
+  bool headOnly_ = false;
+  bool bodyTooLarge_ = false;
+  event::TimePoint started_{};
+};
+
+}  // namespace nsmp::metadata

@@ -235,7 +235,9 @@ def main(argv):
     def on_signal(signo, _frame):
         raise KeyboardInterrupt(f"signal {signo}")
 
-    signal.signal(signal.SIGTERM, on_signal)
+    # Installed explicitly: a shell's background job inherits SIGINT ignored.
+    for signo in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signo, on_signal)
     data = {"args": {k: (v if not isinstance(v, list) or not v or not hasattr(v[0], "key")
                          else [p.key for p in v]) for k, v in vars(args).items()},
             "host": hostinfo.collect(REPO), "runs": {}, "memory": {}, "syscalls": {},

@@ -37,7 +37,7 @@ HeadScanner::State HeadScanner::scan(std::string_view data) {
     }
     ++pos_;
     if (in_start_line_) {
-      if (pos_ - line_start_ > limits_.max_start_line) return fail(Reply::kUriTooLong);
+      if (pos_ - line_start_ - cr_ > limits_.max_start_line) return fail(Reply::kUriTooLong);
     } else if (pos_ - block_start_ > limits_.max_header_block) {
       return fail(Reply::kHeadersTooLarge);
     }

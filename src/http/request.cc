@@ -96,8 +96,18 @@ Reply replyForParseError(llhttp_errno_t err, std::string_view head) {
     }
     case HPE_INVALID_HEADER_TOKEN:
       return Reply::kInvalidHeaderName;
-    case HPE_UNEXPECTED_CONTENT_LENGTH:
-      return Reply::kContentLengthAndTransferEncoding;
+    case HPE_UNEXPECTED_CONTENT_LENGTH: {
+      // llhttp reports both Content-Length with Transfer-Encoding and a
+      // repeated Content-Length this way; tell them apart for the log.
+      for (size_t at = head.find('\n'); at != std::string_view::npos;
+           at = head.find('\n', at + 1)) {
+        constexpr std::string_view kTe = "transfer-encoding:";
+        if (equalsIgnoreCase(head.substr(at + 1, kTe.size()), kTe)) {
+          return Reply::kContentLengthAndTransferEncoding;
+        }
+      }
+      return Reply::kInvalidContentLength;
+    }
     case HPE_INVALID_CONTENT_LENGTH:
       return Reply::kInvalidContentLength;
     case HPE_INVALID_TRANSFER_ENCODING:

@@ -1,0 +1,179 @@
+#include "http/request.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "http/head_scanner.h"
+
+namespace nsmp::http {
+namespace {
+
+// Runs a raw head through the same steps as the proxy: scanner, llhttp,
+// policy, rewrite. Returns the local reply, or kNone with `upstream` filled.
+struct Outcome {
+  Reply reply = Reply::kNone;
+  std::string upstream;
+  RequestFacts facts;
+};
+
+Outcome process(const std::string& raw) {
+  Outcome o;
+  HeadScanner scanner;
+  HeadScanner::State st = scanner.scan(raw);
+  if (st == HeadScanner::State::kError) {
+    o.reply = scanner.error();
+    return o;
+  }
+  EXPECT_EQ(st, HeadScanner::State::kComplete) << raw;
+  std::string_view head = std::string_view(raw).substr(0, scanner.headEnd());
+  MessageParser parser(HTTP_REQUEST);
+  parser.reset();
+  HeadFields fields;
+  if (llhttp_errno_t err = parser.parseHead(head, &fields); err != HPE_OK) {
+    o.reply = replyForParseError(err, head);
+    return o;
+  }
+  o.reply = analyzeRequest(fields, parser.keepAlive(), &o.facts);
+  if (o.reply != Reply::kNone) return o;
+  Buffer out;
+  EXPECT_TRUE(writeUpstreamHead(fields, o.facts, {"X-Neutron-Network-ID", "net-1"}, "192.0.2.5",
+                                out, 64 * 1024));
+  o.upstream = std::string(out.view());
+  return o;
+}
+
+class RequestPolicyTest : public ::testing::Test {
+ protected:
+  void expectReply(const std::string& raw, Reply want) {
+    Outcome o = process(raw);
+    EXPECT_EQ(replyInfo(o.reply).reason, std::string(replyInfo(want).reason)) << raw;
+  }
+  void expectUpstream(const std::string& raw, const std::string& want) {
+    Outcome o = process(raw);
+    ASSERT_EQ(o.reply, Reply::kNone) << replyInfo(o.reply).reason << " for " << raw;
+    EXPECT_EQ(o.upstream, want) << raw;
+  }
+};
+
+constexpr const char* kTail =
+    "X-Neutron-Network-ID: net-1\r\nX-Forwarded-For: 192.0.2.5\r\nConnection: close\r\n";
+
+TEST_F(RequestPolicyTest, PlainGetGetsIdentityAndForwardedFor) {
+  expectUpstream("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\nAccept: */*\r\n\r\n",
+                 std::string("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n"
+                             "Accept: */*\r\n") +
+                     kTail + "\r\n");
+}
+
+TEST_F(RequestPolicyTest, SpoofedIdentityHeadersAreDroppedInAnyCase) {
+  std::string raw =
+      "GET / HTTP/1.1\r\nHost: h\r\n"
+      "x-neutron-network-id: other\r\nX-NEUTRON-ROUTER-ID: r\r\nX-OVN-Network-ID: o\r\n"
+      "X-Instance-ID: i\r\nX-Instance-ID-Signature: s\r\nX-Tenant-ID: t\r\n"
+      "X-Forwarded-For: 10.0.0.1\r\nForwarded: for=10.0.0.1\r\nX-Real-IP: 10.0.0.1\r\n"
+      "X_Neutron_Router_ID: r2\r\nX-Other_Thing: z\r\nKeep: me\r\n\r\n";
+  expectUpstream(raw, std::string("GET / HTTP/1.1\r\nHost: h\r\nKeep: me\r\n") + kTail + "\r\n");
+}
+
+TEST_F(RequestPolicyTest, HopByHopAndConnectionListedHeadersAreDropped) {
+  std::string raw =
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\n"
+      "Keep-Alive: timeout=5\r\nProxy-Connection: x\r\nTE: trailers\r\nTrailer: X\r\n"
+      "Upgrade: websocket\r\nX-Fine: 1\r\n\r\n";
+  expectUpstream(raw, std::string("GET / HTTP/1.1\r\nHost: h\r\nX-Fine: 1\r\n") + kTail + "\r\n");
+}
+
+TEST_F(RequestPolicyTest, ConnectionCannotStripHost) {
+  expectUpstream("GET / HTTP/1.1\r\nHost: h\r\nConnection: Host\r\n\r\n",
+                 std::string("GET / HTTP/1.1\r\nHost: h\r\n") + kTail + "\r\n");
+}
+
+TEST_F(RequestPolicyTest, BodiesAreReframedByTheProxy) {
+  expectUpstream(
+      "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n",
+      std::string("POST /p HTTP/1.1\r\nHost: h\r\n") + kTail + "Content-Length: 5\r\n\r\n");
+  expectUpstream("POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 std::string("POST /p HTTP/1.1\r\nHost: h\r\n") + kTail +
+                     "Transfer-Encoding: chunked\r\n\r\n");
+}
+
+TEST_F(RequestPolicyTest, ExpectIsAnsweredNotForwarded) {
+  Outcome o =
+      process("POST /p HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  ASSERT_EQ(o.reply, Reply::kNone);
+  EXPECT_TRUE(o.facts.expect_continue);
+  EXPECT_EQ(o.upstream.find("Expect"), std::string::npos);
+  expectReply("POST /p HTTP/1.1\r\nHost: h\r\nExpect: tea\r\nContent-Length: 2\r\n\r\n",
+              Reply::kExpectationFailed);
+}
+
+TEST_F(RequestPolicyTest, AbsoluteFormForTheSameHostBecomesOriginForm) {
+  expectUpstream("GET http://h/x?y HTTP/1.1\r\nHost: h\r\n\r\n",
+                 std::string("GET /x?y HTTP/1.1\r\nHost: h\r\n") + kTail + "\r\n");
+  expectUpstream("GET http://h HTTP/1.0\r\n\r\n",
+                 std::string("GET / HTTP/1.0\r\nHost: h\r\n") + kTail + "\r\n");
+}
+
+TEST_F(RequestPolicyTest, KeepAliveFollowsVersionAndConnection) {
+  EXPECT_TRUE(process("GET / HTTP/1.1\r\nHost: h\r\n\r\n").facts.keep_alive);
+  EXPECT_FALSE(process("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").facts.keep_alive);
+  EXPECT_FALSE(process("GET / HTTP/1.0\r\n\r\n").facts.keep_alive);
+  EXPECT_TRUE(process("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").facts.keep_alive);
+}
+
+struct BadCase {
+  const char* raw;
+  Reply reply;
+};
+
+TEST_F(RequestPolicyTest, RefusedRequests) {
+  const BadCase cases[] = {
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+       Reply::kContentLengthAndTransferEncoding},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+       Reply::kContentLengthAndTransferEncoding},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+       Reply::kInvalidTransferEncoding},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
+       Reply::kInvalidTransferEncoding},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked"
+       "\r\n\r\n",
+       Reply::kInvalidTransferEncoding},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n",
+       Reply::kInvalidTransferEncoding},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+       Reply::kInvalidContentLength},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\n", Reply::kInvalidContentLength},
+      // Stricter than RFC 9110 §8.6 allows: even identical repeats are refused.
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
+       Reply::kInvalidContentLength},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", Reply::kInvalidContentLength},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1, 1\r\n\r\n", Reply::kInvalidContentLength},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+       Reply::kInvalidContentLength},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", Reply::kObsFold},
+      {"GET / HTTP/1.1\r\nHost: h\nX: a\r\n\r\n", Reply::kBareCrOrLf},
+      {"GET / HTTP/1.1\r\nHost : h\r\n\r\n", Reply::kInvalidHeaderName},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX\t: a\r\n\r\n", Reply::kInvalidHeaderName},
+      {"GET / HTTP/1.1\r\nHost: h\r\n: a\r\n\r\n", Reply::kInvalidHeaderName},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX(y): a\r\n\r\n", Reply::kInvalidHeaderName},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01\r\n\r\n", Reply::kInvalidHeaderValue},
+      {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", Reply::kTransferEncodingOnHttp10},
+      {"GET / HTTP/1.1\r\n\r\n", Reply::kMissingHost},
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", Reply::kDuplicateHost},
+      {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", Reply::kInvalidRequest},
+      {"GET http://other/ HTTP/1.1\r\nHost: h\r\n\r\n", Reply::kForeignAbsoluteUri},
+      {"GET https://h/ HTTP/1.1\r\nHost: h\r\n\r\n", Reply::kInvalidRequest},
+      {"GET x HTTP/1.1\r\nHost: h\r\n\r\n", Reply::kInvalidRequest},
+      {"CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", Reply::kConnectMethod},
+      {"GET /\r\n\r\n", Reply::kHttp09},
+      {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", Reply::kUnsupportedVersion},
+      {"GET / HTTP/3.0\r\nHost: h\r\n\r\n", Reply::kUnsupportedVersion},
+      {"GET / FOO/1.1\r\nHost: h\r\n\r\n", Reply::kInvalidRequest},
+  };
+  for (const BadCase& c : cases) expectReply(c.raw, c.reply);
+}
+
+}  // namespace
+}  // namespace nsmp::http

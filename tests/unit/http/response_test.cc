@@ -1,0 +1,115 @@
+#include "http/response.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "http/head_scanner.h"
+
+namespace nsmp::http {
+namespace {
+
+// Parses an upstream response head and body as the proxy does, and returns
+// exactly what the client would receive.
+class Collect final : public BodySink {
+ public:
+  Collect(Framing f, Buffer& out) : f_(f), out_(out) {}
+  void onBodyData(std::string_view d) override { encodeBody(f_, d, out_, 1 << 20); }
+
+ private:
+  Framing f_;
+  Buffer& out_;
+};
+
+struct Relay {
+  std::string client;
+  ClientFraming framing;
+};
+
+Relay relay(const std::string& raw, bool head_request, uint8_t client_minor, bool keep_alive,
+            bool eof_after) {
+  HeadScanner scanner;
+  EXPECT_EQ(scanner.scan(raw), HeadScanner::State::kComplete) << raw;
+  MessageParser parser(HTTP_RESPONSE);
+  parser.reset(head_request);
+  HeadFields fields;
+  std::string_view head = std::string_view(raw).substr(0, scanner.headEnd());
+  EXPECT_EQ(parser.parseHead(head, &fields), HPE_OK) << raw;
+  Relay r;
+  r.framing = chooseClientFraming(parser, fields.status, head_request, client_minor, keep_alive);
+  Buffer out;
+  EXPECT_TRUE(writeClientHead(fields, parser, r.framing, client_minor, out, 1 << 20));
+  Collect sink(r.framing.framing, out);
+  std::string_view body = std::string_view(raw).substr(head.size());
+  auto fed = parser.feedBody(body, sink);
+  EXPECT_EQ(fed.error, HPE_OK);
+  if (eof_after) {
+    EXPECT_EQ(parser.finish(sink), HPE_OK);
+  }
+  EXPECT_TRUE(parser.messageComplete());
+  encodeBodyEnd(r.framing.framing, out, 1 << 20);
+  r.client = std::string(out.view());
+  return r;
+}
+
+TEST(ResponseTest, ContentLengthPassesThroughAndKeepsAlive) {
+  Relay r = relay(
+      "HTTP/1.1 200 OK\r\nContent-Type: a\r\nContent-Length: 2\r\nConnection: close"
+      "\r\n\r\nhi",
+      false, 1, true, false);
+  EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nContent-Type: a\r\nContent-Length: 2\r\n\r\nhi");
+}
+
+TEST(ResponseTest, CloseDelimitedIsRechunkedForHttp11) {
+  Relay r = relay("HTTP/1.0 200 OK\r\nX: y\r\n\r\nhello", false, 1, true, true);
+  EXPECT_EQ(r.client,
+            "HTTP/1.1 200 OK\r\nX: y\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_TRUE(r.framing.keep_alive);
+}
+
+TEST(ResponseTest, CloseDelimitedStaysSoForHttp10) {
+  Relay r = relay("HTTP/1.0 200 OK\r\n\r\nhello", false, 0, true, true);
+  EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello");
+}
+
+TEST(ResponseTest, ChunkedTrailersAreNotForwarded) {
+  Relay r = relay(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"
+      "3\r\nabc\r\n0\r\nX-T: secret\r\n\r\n",
+      false, 1, true, false);
+  EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+}
+
+TEST(ResponseTest, HeadAnd304KeepTheirContentLengthButNoBody) {
+  Relay r = relay("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", true, 1, true, false);
+  EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+  Relay n = relay("HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n", false, 1, true, false);
+  EXPECT_EQ(n.client, "HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n");
+  Relay z = relay("HTTP/1.1 204 No Content\r\n\r\n", false, 1, false, false);
+  EXPECT_EQ(z.client, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+}
+
+TEST(ResponseTest, Http10ClientAskingKeepAliveIsToldSo) {
+  Relay r = relay("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, 0, true, false);
+  EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
+}
+
+TEST(ResponseTest, LocalReplyNamesItsReason) {
+  Buffer out;
+  writeLocalReply(Reply::kObsFold, false, out);
+  EXPECT_EQ(out.view(),
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n"
+            "Connection: close\r\n\r\n400 Bad Request (obs_fold)\n");
+}
+
+TEST(ResponseTest, EveryReplyHasAStatusAndAWord) {
+  for (size_t i = 1; i < static_cast<size_t>(Reply::kCount); ++i) {
+    const ReplyInfo& info = replyInfo(static_cast<Reply>(i));
+    EXPECT_GE(info.status, 400) << i;
+    EXPECT_NE(std::string(info.reason), "-") << i;
+  }
+}
+
+}  // namespace
+}  // namespace nsmp::http

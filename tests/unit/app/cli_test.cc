@@ -1,5 +1,7 @@
 #include "app/cli.h"
 
+#include "app/cli_options.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -224,6 +226,18 @@ TEST_F(CliTest, EveryOptionInEverySpelling) {
         c.check(o);
       }
     }
+  }
+}
+
+TEST_F(CliTest, EveryTableOptionHasACase) {
+  std::vector<OptionCase> cases = optionCases();
+  for (const cli::OptionSpec& spec : cli::optionTable()) {
+    if (spec.name == "help" || spec.name == "version") continue;  // HelpAndVersion...
+    std::string key(spec.name);
+    for (char& c : key) c = c == '-' ? '_' : c;
+    bool covered = false;
+    for (const OptionCase& c : cases) covered = covered || c.name == key;
+    EXPECT_TRUE(covered) << "no OptionCase for --" << spec.name;
   }
 }
 

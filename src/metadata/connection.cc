@@ -224,7 +224,8 @@ void Connection::logAccess(const Response& response) {
 }
 
 void Connection::replyError(int status, const char* reason, bool closeAfter) {
-  Response response = textResponse(status, statusText(status), reason);
+  Response response =
+      textResponse(status, fmt::format("{}: {}", statusText(status), reason), reason);
   queue(serializeResponse(response, false, closeAfter, false));
   logAccess(response);
   in_.clear();

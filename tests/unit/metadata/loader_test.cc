@@ -147,6 +147,14 @@ TEST(Loader, CommentKeysAreIgnoredEverywhere) {
   EXPECT_TRUE(r.ok()) << r.error;
 }
 
+// The documented examples must stay loadable (examples/README.md).
+TEST(Loader, ExampleFilesLoad) {
+  for (const char* name : {"metadata.json", "demo-metadata.json"}) {
+    LoadResult r = loadDatasetFile(std::string(NSMP_EXAMPLES_DIR) + "/" + name);
+    EXPECT_TRUE(r.ok()) << r.error;
+  }
+}
+
 TEST(Loader, MissingFileIsNamed) {
   LoadResult r = loadDatasetFile("/nonexistent/metadata.json");
   ASSERT_FALSE(r.ok());

@@ -41,7 +41,7 @@ def parse_wrk(out):
 
 
 def wrk_cmd(port, conns, seconds):
-    return ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "5s",
+    return ["wrk", "-t1", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "5s",
             "-H", "Host: 169.254.169.254", f"http://127.0.0.1:{port}{configs.REQUEST_PATH}"]
 
 

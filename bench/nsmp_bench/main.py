@@ -23,7 +23,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__)
     p.add_argument("--quick", action="store_true",
                    help="development mode: 2 s runs, 1 repetition, 10 instances, 5 starts")
-    p.add_argument("--duration", type=float, help="seconds per wrk run (default 10)")
+    p.add_argument("--duration", type=int, help="seconds per wrk run (default 10)")
     p.add_argument("--reps", type=int, help="repetitions per point, medians reported (default 3)")
     p.add_argument("--conns", default="1,16,256", help="wrk connection counts")
     p.add_argument("--instances", type=int, help="instances started at once for PSS (100)")

@@ -127,11 +127,12 @@ def test_stale_pidfile_is_taken_over(make_proxy, upstream, workdir):
 # -- daemonize -----------------------------------------------------------------
 
 
-def daemon_args(workdir, upstream_path, port=0):
+def daemon_args(workdir, upstream_path, port=0, flag="--daemonize"):
+    """Neutron's arguments for a daemon; flag None relies on the default (daemonize)."""
     args = proxy_mod.neutron_args(workdir, upstream_path, port=port)
     args.remove("--nodaemonize")
-    return args + ["--daemonize", "--pid_file", os.path.join(workdir, "d.pid"),
-                   "--log-file", os.path.join(workdir, "d.log")]
+    return args + ([flag] if flag else []) + [
+        "--pid_file", os.path.join(workdir, "d.pid"), "--log-file", os.path.join(workdir, "d.log")]
 
 
 def kill_daemon(pidfile):
@@ -153,10 +154,11 @@ def kill_daemon(pidfile):
     os.kill(pid, signal.SIGKILL)
 
 
-def test_daemonize_returns_0_once_listening(binary, workdir, upstream, upstream_path):
+@pytest.mark.parametrize("flag", ["--daemonize", None], ids=["explicit", "default"])
+def test_daemonize_returns_0_once_listening(binary, workdir, upstream, upstream_path, flag):
     pidfile = os.path.join(workdir, "d.pid")
     try:
-        run = subprocess.run([binary, *daemon_args(workdir, upstream_path)],
+        run = subprocess.run([binary, *daemon_args(workdir, upstream_path, flag=flag)],
                              capture_output=True, timeout=15)
         assert run.returncode == 0, run.stderr
         # Bound before the launcher returned: the port is known and serving now.
@@ -247,9 +249,12 @@ def test_unknown_user_or_group_refused_before_binding(make_proxy, upstream, opt,
     ["--network_id", "n", "--timeout_server", "soon"],
     ["--network_id", "n", "--bind_host", "not-an-address"],
     ["--network_id"],
+    ["--network_id", "a\x01b"],
+    ["--network_id", "caf\u00e9"],
+    ["--network_id", "a\tb"],
 ], ids=["no_args", "no_id", "unknown_option", "port_not_number", "port_too_big", "port_negative",
         "id_with_space", "id_empty", "id_too_long", "maxconn_not_number", "timeout_not_number",
-        "bad_bind_host", "missing_value"])
+        "bad_bind_host", "missing_value", "id_control_char", "id_non_ascii", "id_tab"])
 def test_cli_errors_exit_2_with_one_line(binary, workdir, args):
     run = subprocess.run([binary, "--nodaemonize", "--state_path", workdir, *args],
                          capture_output=True, timeout=10)
@@ -307,3 +312,29 @@ def test_access_log_cannot_be_forged_by_the_request_line(proxy, upstream):
     for line in proxy.log().splitlines():
         assert not line.startswith("2026-11-28T00:00:00.000Z"), f"forged log line: {line!r}"
     assert [e.peer_ip for e in proxy.access_entries()] == ["127.0.0.1"]
+
+
+def test_sighup_without_log_file_keeps_serving(proxy, upstream):
+    proxy.signal(signal.SIGHUP)
+    assert proxy.request(wire.get("/")).status == 200
+    assert proxy.alive()
+
+
+def test_upstream_socket_defaults_to_state_path(make_proxy, workdir):
+    agent = up.Upstream(os.path.join(workdir, "metadata_proxy")).start()
+    try:
+        args = [a for a in proxy_mod.neutron_args(workdir, "unused")]
+        i = args.index("--metadata_proxy_socket")
+        del args[i:i + 2]
+        proxy = make_proxy(args=args)
+        assert proxy.request(wire.get("/")).status == 200
+        assert len(agent.received) == 1
+    finally:
+        agent.stop()
+
+
+def test_id_of_255_characters_is_accepted(make_proxy, upstream):
+    long_id = "n" * 255
+    proxy = make_proxy(identity=("--network_id", long_id))
+    assert proxy.request(wire.get("/")).status == 200
+    assert f"\r\nX-Neutron-Network-ID: {long_id}\r\n".encode() in upstream.received[0]

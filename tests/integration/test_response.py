@@ -140,6 +140,7 @@ def test_large_response_is_streamed(proxy, upstream):
         c.send(wire.get("/big"))
         resp = c.read_response(timeout=30)
     assert resp.status == 200 and len(resp.body) == total and set(resp.body) == {ord("x")}
+    assert proxy.wait_access(200).bytes == len(resp.raw)
 
 
 def test_upstream_connection_close_does_not_close_the_client(proxy, upstream):

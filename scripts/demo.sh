@@ -8,14 +8,15 @@
 #   scripts/demo.sh --check    start, ask once, verify the answer, stop (exit 0 = works)
 #
 # Environment: NSMP_DEMO_PORT (default 9697), NSMP_BUILD_DIR (default build/),
-# NSMP_SKIP_DEPS=1 skips the package step (no root needed then).
+# NSMP_SKIP_DEPS=1 skips the package step (no root needed then), NSMP_BINARY=PATH
+# uses that binary and skips the build (the test suite runs the demo this way).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${NSMP_DEMO_PORT:-9697}
 build=${NSMP_BUILD_DIR:-$root/build}
 data=$root/examples/demo-metadata.json
-binary=$build/src/app/ns-metadata-proxy
+binary=${NSMP_BINARY:-$build/src/app/ns-metadata-proxy}
 check=0
 case "${1:-}" in
   --check) check=1 ;;
@@ -40,9 +41,11 @@ if [ "${NSMP_SKIP_DEPS:-0}" != 1 ]; then
 fi
 
 # --- 2. build --------------------------------------------------------------------
-say "Building ns-metadata-proxy in $build"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C "$build" ns-metadata-proxy
+if [ -z "${NSMP_BINARY:-}" ]; then
+  say "Building ns-metadata-proxy in $build"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C "$build" ns-metadata-proxy
+fi
 
 # --- 3. run ----------------------------------------------------------------------
 # The demo instance: its uuid, and the network its 127.0.0.1 port is on.

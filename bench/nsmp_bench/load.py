@@ -108,25 +108,54 @@ def syscalls_total(pid, port, conns, seconds, load_cpu, workdir, tag):
 
 
 def syscalls_breakdown(pid, port, conns, seconds, load_cpu, workdir, tag):
-    """Per-syscall counts per request from `strace -c -f` (slows the proxy: the mix, not the
-    speed, is what this run is for)."""
-    out = os.path.join(workdir, f"strace-{tag}.txt")
-    cmd = ["strace", "-c", "-f", "-o", out]
-    for p in procs.tree(pid):
-        cmd += ["-p", str(p)]
+    """Per-syscall calls (and failed calls) per request, from `perf trace -s` on all the
+    proxy's processes and threads; `strace -c -f` if perf trace gives nothing. Returns
+    {syscall: (calls per request, errors per request)}, most frequent first."""
+    pids = procs.tree(pid)
+    out = os.path.join(workdir, f"perftrace-{tag}.txt")
+    cmd = ["perf", "trace", "-s", "-o", out, "-p", ",".join(str(p) for p in pids)]
     res = _attach_during_wrk(cmd, port, conns, seconds, load_cpu, load_cpu)
+    calls = _parse_perf_trace(out)
+    tool = "perf trace"
+    if not calls:
+        out = os.path.join(workdir, f"strace-{tag}.txt")
+        cmd = ["strace", "-c", "-f", "-o", out] + [a for p in pids for a in ("-p", str(p))]
+        res = _attach_during_wrk(cmd, port, conns, seconds, load_cpu, load_cpu)
+        calls = _parse_strace(out)
+        tool = "strace"
     n = res["requests"] or 1
+    per = {name: (c / n, e / n) for name, (c, e) in calls.items()}
+    return tool, dict(sorted(per.items(), key=lambda kv: -kv[1][0]))
+
+
+def _parse_perf_trace(path):
+    """Sums the per-thread tables of `perf trace -s`: {syscall: (calls, errors)}."""
     calls = {}
-    with open(out) as f:
+    try:
+        with open(path) as f:
+            for line in f:
+                m = re.match(r"^\s+(\w+)\s+(\d+)\s+(\d+)\s+[\d.]+\s", line)
+                if m:
+                    c, e = calls.get(m.group(1), (0, 0))
+                    calls[m.group(1)] = (c + int(m.group(2)), e + int(m.group(3)))
+    except OSError:
+        pass
+    return calls
+
+
+def _parse_strace(path):
+    calls = {}
+    with open(path) as f:
         for line in f:
             parts = line.split()
             # "% time  seconds  usecs/call  calls  [errors]  syscall"
             if len(parts) >= 5 and parts[0][0].isdigit() and parts[-1] != "total":
                 try:
-                    calls[parts[-1]] = int(parts[3]) / n
+                    errors = int(parts[4]) if len(parts) == 6 else 0
+                    calls[parts[-1]] = (int(parts[3]), errors)
                 except ValueError:
                     pass
-    return dict(sorted(calls.items(), key=lambda kv: -kv[1]))
+    return calls
 
 
 def profile(pid, port, conns, seconds, load_cpu, workdir, tag):

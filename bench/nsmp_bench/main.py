@@ -166,8 +166,8 @@ def run(args, workdir, data):
             log(f"syscalls: {key} {mode}")
             tag = f"{key}-{mode}"
             s = load.syscalls_total(proc.pid, port, 16, secs, LOAD_CPU, workdir, tag)
-            s["breakdown"] = load.syscalls_breakdown(proc.pid, port, 16, secs, LOAD_CPU,
-                                                     workdir, tag)
+            s["breakdown_tool"], s["breakdown"] = load.syscalls_breakdown(
+                proc.pid, port, 16, secs, LOAD_CPU, workdir, tag)
             data["syscalls"][f"{key}/{mode}"] = s
     if not args.no_profile:
         for (key, mode), (proc, port) in inst.items():

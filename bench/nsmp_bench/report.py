@@ -176,15 +176,22 @@ def syscalls(data):
                                                       _order(k.split("/")[0]))):
         s = data["syscalls"][key]
         p, mode = key.split("/")
-        top = ", ".join(f"{name} {n:.2f}" for name, n in list(s["breakdown"].items())[:8])
+        top = ", ".join(_syscall_cell(name, v) for name, v in list(s["breakdown"].items())[:9])
         rows.append([label(p), mode, f"{s['syscalls_per_req']:.2f}",
                      f"{s['ctxsw_per_req']:.3f}", top])
+    tools = sorted({s.get("breakdown_tool", "strace") for s in data["syscalls"].values()})
     return ("## Syscalls per request (wrk, 16 connections)\n\n"
             "Totals from `perf stat -e raw_syscalls:sys_enter,context-switches` on the proxy's "
-            "processes; the mix from `strace -c -f` in a second run (strace slows the proxy, so "
-            "epoll batching differs a little).\n\n"
+            f"processes; the mix from `{' / '.join(tools)}` in a second run (tracing slows the "
+            "proxy, so epoll batching differs a little); failed calls (mostly EAGAIN) in "
+            "brackets.\n\n"
             + _table(["proxy", "backend", "syscalls/req", "ctx switches/req",
-                      "top syscalls per request (strace)"], rows))
+                      "top syscalls per request"], rows))
+
+
+def _syscall_cell(name, v):
+    calls, errors = v if isinstance(v, (list, tuple)) else (v, 0)
+    return f"{name} {calls:.2f}" + (f" ({errors:.2f})" if errors >= 0.01 else "")
 
 
 def targets(data, med):

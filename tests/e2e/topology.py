@@ -124,7 +124,8 @@ class Topology:
     router_ns: str
     bridge: str
     vms: list[Vm] = field(default_factory=list)
-    _created: list[str] = field(default_factory=list)
+    _created: list[str] = field(default_factory=list)  # still to delete
+    _made: list[str] = field(default_factory=list)  # every namespace ever made
 
     @classmethod
     def make_names(cls) -> "Topology":
@@ -139,6 +140,7 @@ class Topology:
     def _add_netns(self, name: str) -> None:
         run(["ip", "netns", "add", name])
         self._created.append(name)
+        self._made.append(name)
         run(["ip", "-n", name, "link", "set", "lo", "up"])
 
     def build_router(self) -> None:
@@ -186,5 +188,4 @@ class Topology:
 
     def remaining(self) -> list[str]:
         """Names of our namespaces that still exist (for the cleanup check)."""
-        mine = {self.router_ns, *(v.name for v in self.vms)}
-        return [n for n in list_netns() if n in mine]
+        return [n for n in list_netns() if n in self._made]

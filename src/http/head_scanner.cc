@@ -16,6 +16,9 @@ HeadScanner::State HeadScanner::scan(std::string_view data) {
           line_start_ = pos_;
           continue;
         }
+        // HTTP/0.9's "GET /path" has no version and no head to wait for.
+        std::string_view line = data.substr(line_start_, line_len);
+        if (request_ && line.find(' ') == line.rfind(' ')) return fail(Reply::kHttp09);
         in_start_line_ = false;
         block_start_ = pos_;
       } else if (line_len == 0) {

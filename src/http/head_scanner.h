@@ -28,8 +28,9 @@ class HeadScanner {
  public:
   enum class State : uint8_t { kIncomplete, kComplete, kError };
 
-  explicit HeadScanner(HeadLimits limits = {}) : limits_(limits) {}
-  void reset() { *this = HeadScanner(limits_); }
+  explicit HeadScanner(HeadLimits limits = {}, bool request = true)
+      : limits_(limits), request_(request) {}
+  void reset() { *this = HeadScanner(limits_, request_); }
 
   // `data` is the whole head so far (the same prefix as before, plus more).
   State scan(std::string_view data);
@@ -50,6 +51,7 @@ class HeadScanner {
   size_t line_start_ = 0;   // first byte of the current line
   size_t block_start_ = 0;  // first byte after the start line
   uint32_t fields_ = 0;
+  bool request_ = true;  // a request line (else a status line)
   bool in_start_line_ = true;
   bool cr_ = false;  // previous byte was CR
   Reply error_ = Reply::kNone;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/log.h"
 #include "net/socket.h"
@@ -24,6 +25,7 @@ constexpr Millis kLinger{1000};
 constexpr size_t kMaxLoggedLine = 1024;
 
 const http::HeadLimits kResponseLimits{8 * 1024, 32 * 1024, 100};
+const http::HeadScanner kResponseScanner(kResponseLimits, /*request=*/false);
 
 }  // namespace
 
@@ -213,9 +215,22 @@ void Session::stepHead() {
   }
 }
 
+// The request line as the access log shows it: up to the first CR or LF,
+// with control characters, quotes and backslashes escaped, so that no byte
+// sequence from a VM can start a forged log line or break the quoting.
 void Session::rememberRequestLine(std::string_view head) {
-  std::string_view line = head.substr(0, std::min(head.find('\r'), kMaxLoggedLine));
-  request_line_.assign(line);
+  std::string_view line = head.substr(0, std::min(head.find_first_of("\r\n"), kMaxLoggedLine));
+  request_line_.clear();
+  for (char c : line) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
+      char esc[5];
+      std::snprintf(esc, sizeof esc, "\\x%02x", u);
+      request_line_ += esc;
+    } else {
+      request_line_ += c;
+    }
+  }
 }
 
 void Session::onHead() {
@@ -286,7 +301,7 @@ void Session::connectUpstream() {
     return localReply(http::Reply::kUpstreamUnavailable);
   }
   response_parser_.reset(head_request_);
-  scanner_ = http::HeadScanner(kResponseLimits);
+  scanner_ = kResponseScanner;
   setPhase(Phase::kExchange);
 }
 
@@ -408,7 +423,7 @@ bool Session::onResponseHead() {
   }
   if (h.status < 200) {  // interim (1xx): the proxy already answered Expect itself
     upstream_in_.consume(head.size());
-    scanner_ = http::HeadScanner(kResponseLimits);
+    scanner_ = kResponseScanner;
     ++moved_;
     return true;
   }

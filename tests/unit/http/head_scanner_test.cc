@@ -68,6 +68,7 @@ TEST(HeadScannerTest, Table) {
        Reply::kInvalidHeaderValue},
       {"tab in value is fine", "GET / HTTP/1.1\r\nX: a\tb\r\n\r\n", HeadScanner::State::kComplete,
        Reply::kNone},
+      {"HTTP/0.9 needs no empty line", "GET /\r\n", HeadScanner::State::kError, Reply::kHttp09},
       {"control in request line", "GET /\x01 HTTP/1.1\r\n\r\n", HeadScanner::State::kError,
        Reply::kInvalidRequest},
       {"request line at the limit", "GET /" + repeat('a', 8192 - 14) + " HTTP/1.1\r\n\r\n",

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's test command. On a fresh Debian 12 machine (as root) it installs
+# what the tests need, builds, and runs every suite twice:
+#   1. build/       RelWithDebInfo: unit tests, the fuzz corpus, the integration
+#                   suite (real binary, scripted agent, real haproxy) and the
+#                   end-to-end suite (network namespaces, iptables, cloud-init);
+#   2. build-asan/  the same code under ASan+UBSan: unit, fuzz corpus, integration;
+# and checks formatting. Exits non-zero on the first failure.
+#
+#   scripts/test.sh            everything (CI runs this)
+#   scripts/test.sh --quick    the RelWithDebInfo pass only
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "packages"
+scripts/install-deps.sh
+
+step "format check (clang-format)"
+git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+
+step "build (RelWithDebInfo)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+step "tests (RelWithDebInfo)"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+if [ "$quick" = 0 ]; then
+  step "build (ASan+UBSan)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNSMP_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j"$jobs"
+  step "tests (ASan+UBSan; end-to-end suite excluded, it runs above)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE e2e
+fi
+step "all tests passed"

@@ -65,11 +65,14 @@ class HttpReply:
 class Cloud:
     """The running topology: VMs, the instances behind them, and ways to ask."""
 
-    def __init__(self, topo: topology.Topology, instances: list, stranger, workdir: str,
-                 proxy: Daemon, server: Daemon):
+    def __init__(self, topo: topology.Topology, network_id: str, data_path: str,
+                 instances: list, stranger, late, workdir: str, proxy: Daemon, server: Daemon):
         self.topo = topo
+        self.network_id = network_id  # the network of every VM, attached to the router
+        self.data_path = data_path  # the metadata server's data file
         self.instances = instances  # instances[i] belongs to vms[i]
         self.stranger = stranger  # a VM no instance belongs to
+        self.late = late  # no instance either, until a test adds one
         self.workdir = workdir
         self.proxy = proxy
         self.server = server
@@ -153,6 +156,8 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
                                             binary_user_data=(vm.index % 2 == 0)) for vm in vms]
         # On the same network, but no instance has its address.
         stranger = topo.add_vm()
+        # Gets an instance later, by an edit of the data file (a VM that boots now).
+        late = topo.add_vm()
         data = os.path.join(workdir, "metadata.json")
         inst_mod.data_file(data, topo.router_id, network_id, instances)
         sock = os.path.join(workdir, "agent.sock")
@@ -169,7 +174,8 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
             "--debug", *engine_args()), os.path.join(workdir, "proxy.log"))
         daemons.append(proxy)
         _wait_until_served(proxy, stranger)
-        return Cloud(topo, instances, stranger, workdir, proxy, server), cleanup
+        return Cloud(topo, network_id, data, instances, stranger, late, workdir, proxy,
+                     server), cleanup
     except BaseException:
         cleanup()
         raise

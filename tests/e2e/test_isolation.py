@@ -1,7 +1,11 @@
 """curl from inside the VM namespaces: each VM gets its own metadata, whatever
 identity headers it sends."""
 
+import time
+
 import pytest
+
+import instances as inst_mod
 
 META = "/openstack/latest/meta_data.json"
 
@@ -87,3 +91,21 @@ def test_password_posted_by_one_vm_is_only_its_own(cloud):
     assert cloud.curl(vm2, path, method="POST", data=secret2.encode()).status == 200
     assert (cloud.curl(vm1, path).body, cloud.curl(vm2, path).body) == (
         secret1.encode(), secret2.encode())
+
+
+def test_instance_added_to_the_data_file_is_served_without_restart(cloud):
+    """A VM boots: its instance appears in the data file and the running chain serves it."""
+    vm = cloud.late
+    assert cloud.curl(vm, META).status == 404
+    new = inst_mod.make_instance(vm.index, cloud.network_id, vm.ip, vm.mac, binary_user_data=False)
+    server_pid = cloud.server.pid
+    inst_mod.data_file(cloud.data_path, cloud.topo.router_id, cloud.network_id,
+                       cloud.instances + [new])
+    deadline = time.monotonic() + 20  # the server polls the file about once a second
+    while (reply := cloud.curl(vm, META)).status == 404 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert reply.status == 200, f"{reply.status} {reply.body!r}\n{cloud.diagnostics()}"
+    assert reply.json()["uuid"] == new.uuid
+    assert cloud.server.pid == server_pid and cloud.server.proc.poll() is None
+    # The VMs that were there keep their own metadata.
+    assert cloud.curl(cloud.vms[0], META).json()["uuid"] == cloud.instances[0].uuid

@@ -46,7 +46,7 @@ defaults
 
 UNLIMITED = """
 listen listener
-    bind 127.0.0.1:{port}
+    bind {bind}
     
     server metadata {socket}
 """
@@ -59,7 +59,7 @@ backend burst_rate_limiter
     stick-table type ip size 10k expire {expire}s store http_req_rate({burst_window}s)
 
 listen listener
-    bind 127.0.0.1:{port}
+    bind {bind}
     
 
     http-request track-sc0 src table base_rate_limiter
@@ -93,16 +93,19 @@ HEADERS = {
 }
 
 
-def neutron_config(port, socket_path, identity="neutron-network", rate_limit=None, timeout=5):
-    """The configuration text Neutron would write for this listener."""
+def neutron_config(port, socket_path, identity="neutron-network", rate_limit=None, timeout=5,
+                   bind="127.0.0.1:{port}"):
+    """The configuration text Neutron would write for this listener. `bind` is the
+    bind line's address ("{port}" is replaced), e.g. "[::1]:{port}" or ":::{port}"."""
+    bind = bind.format(port=port)
     uuid = ROUTER_ID if identity == "neutron-router" else NETWORK_ID
     text = GLOBAL.format(uuid=uuid, t=timeout)
     if rate_limit:
         rl = dict(rate_limit)
         rl.setdefault("expire", max(rl["base_window"], rl["burst_window"]))
-        text += RATE_LIMITED.format(port=port, socket=socket_path, **rl)
+        text += RATE_LIMITED.format(bind=bind, socket=socket_path, **rl)
     else:
-        text += UNLIMITED.format(port=port, socket=socket_path)
+        text += UNLIMITED.format(bind=bind, socket=socket_path)
     text += HEADERS[identity].format(network=NETWORK_ID, router=ROUTER_ID)
     return text
 
@@ -116,27 +119,30 @@ def free_port():
 class Endpoint:
     """A listening proxy (any engine) and the scripted agent behind it."""
 
-    def __init__(self, port, upstream, name="proxy"):
+    def __init__(self, port, upstream, name="proxy", host="127.0.0.1"):
         self.port = port
         self.upstream = upstream
         self.name = name
+        self.host = host
 
     def connect(self, timeout=wire.DEFAULT_TIMEOUT):
-        return wire.Client(self.port, host="127.0.0.1", timeout=timeout)
+        return wire.Client(self.port, host=self.host, timeout=timeout)
 
 
 class Engine(Endpoint):
     """One server (haproxy or ns-metadata-proxy) run from a config file in the foreground."""
 
-    def __init__(self, name, argv0, workdir, identity, rate_limit=None, upstream=True):
+    def __init__(self, name, argv0, workdir, identity, rate_limit=None, upstream=True,
+                 bind="127.0.0.1:{port}", host="127.0.0.1"):
         self.name = name
+        self.host = host
         self.argv0 = argv0
         self.workdir = workdir
         self.socket_path = os.path.join(workdir, f"{name}-agent.sock")
         self.port = free_port()
         self.conf = os.path.join(workdir, f"{name}.conf")
         with open(self.conf, "w") as f:
-            f.write(neutron_config(self.port, self.socket_path, identity, rate_limit))
+            f.write(neutron_config(self.port, self.socket_path, identity, rate_limit, bind=bind))
         self.upstream = up.Upstream(self.socket_path).start() if upstream else None
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         self.proc = None
@@ -150,7 +156,7 @@ class Engine(Endpoint):
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.host, self.port), timeout=1).close()
                 # That probe connection is not a request; nothing reached the agent.
                 return self
             except OSError:
@@ -233,12 +239,12 @@ def decode_chunked(body):
         pos += size + 2
 
 
-def exchange(engine, raw, responses=1, method="GET"):
+def exchange(engine, raw, responses=1, method="GET", feed="whole"):
     """Send raw on one connection; (responses, forwarded requests) for this exchange."""
     before = engine.upstream.connection_count if engine.upstream else 0
     got = []
     with engine.connect() as c:
-        c.send(raw, "whole")
+        c.send(raw, feed)
         for _ in range(responses):
             got.append(c.read_response(method))
     forwarded = []

@@ -2,8 +2,12 @@
 
     VM namespaces --veth--> qrouter-<id> (iptables REDIRECT 169.254.169.254:80 -> 9697)
                              `ns-metadata-proxy --router_id <id>` listening on 9697
+                       or   qdhcp-<network id> (169.254.169.254/32 on its port)
+                             `ns-metadata-proxy --network_id <id>` on 169.254.169.254:80
                                   | UNIX socket (not namespaced: a plain path)
                              `ns-metadata-proxy metadata-server` in the host namespace
+
+The `cloud` fixture is parametrized over both shapes, so every test runs in each.
 
 Needs root and `ip netns`; skips with the reason otherwise. NSMP_BINARY names the
 binary (ctest passes it). Every namespace, link, rule and process is removed on
@@ -68,7 +72,7 @@ class Cloud:
     def __init__(self, topo: topology.Topology, network_id: str, data_path: str,
                  instances: list, stranger, late, workdir: str, proxy: Daemon, server: Daemon):
         self.topo = topo
-        self.network_id = network_id  # the network of every VM, attached to the router
+        self.network_id = network_id  # the network of every VM
         self.data_path = data_path  # the metadata server's data file
         self.instances = instances  # instances[i] belongs to vms[i]
         self.stranger = stranger  # a VM no instance belongs to
@@ -80,6 +84,11 @@ class Cloud:
     @property
     def vms(self):
         return self.topo.vms[: len(self.instances)]
+
+    def write_data(self, instances: list) -> None:
+        """Replaces the metadata server's data file (atomically) with `instances`."""
+        router_id = self.topo.service_id if self.topo.kind == "qrouter" else None
+        inst_mod.data_file(self.data_path, router_id, self.network_id, instances)
 
     def diagnostics(self) -> str:
         return f"{self.proxy.describe()}\n\n{self.server.describe()}"
@@ -137,10 +146,11 @@ def binary_path() -> str:
     return os.path.abspath(os.environ.get("NSMP_BINARY", DEFAULT_BINARY))
 
 
-def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
-    """Builds the topology and starts both daemons; returns the cloud and its cleanup."""
+def start_cloud(workdir: str, kind: str, vm_count: int = 2) -> tuple[Cloud, callable]:
+    """Builds a `kind` topology ("qrouter" or "qdhcp") and starts both daemons;
+    returns the cloud and its cleanup."""
     binary = binary_path()
-    topo = topology.Topology.make_names()
+    topo = topology.Topology.make_names(kind)
     daemons: list[Daemon] = []
 
     def cleanup():
@@ -149,8 +159,8 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
         topo.destroy()
 
     try:
-        topo.build_router()
-        network_id = str(uuid.uuid4())
+        topo.build_service()
+        network_id = topo.service_id if kind == "qdhcp" else str(uuid.uuid4())
         vms = [topo.add_vm() for _ in range(vm_count)]
         instances = [inst_mod.make_instance(vm.index, network_id, vm.ip, vm.mac,
                                             binary_user_data=(vm.index % 2 == 0)) for vm in vms]
@@ -159,7 +169,8 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
         # Gets an instance later, by an edit of the data file (a VM that boots now).
         late = topo.add_vm()
         data = os.path.join(workdir, "metadata.json")
-        inst_mod.data_file(data, topo.router_id, network_id, instances)
+        inst_mod.data_file(data, topo.service_id if kind == "qrouter" else None, network_id,
+                           instances)
         sock = os.path.join(workdir, "agent.sock")
 
         server = Daemon("metadata-server", [binary, "metadata-server", "--socket", sock,
@@ -167,9 +178,11 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
                         os.path.join(workdir, "metadata-server.log"))
         daemons.append(server)
         server.wait_for_unix_socket(sock)
-        proxy = Daemon("proxy", topo.router_exec(
-            binary, "--router_id", topo.router_id, "--nodaemonize",
-            "--metadata_port", str(topology.PROXY_PORT), "--metadata_proxy_socket", sock,
+        host, port = topo.proxy_address
+        identity = "--router_id" if kind == "qrouter" else "--network_id"
+        proxy = Daemon("proxy", topo.service_exec(
+            binary, identity, topo.service_id, "--nodaemonize", "--bind_host", host,
+            "--metadata_port", str(port), "--metadata_proxy_socket", sock,
             "--state_path", workdir, "--pid_file", os.path.join(workdir, "proxy.pid"),
             "--debug", *engine_args()), os.path.join(workdir, "proxy.log"))
         daemons.append(proxy)
@@ -182,7 +195,7 @@ def start_cloud(workdir: str, vm_count: int = 2) -> tuple[Cloud, callable]:
 
 
 def _wait_until_served(proxy: Daemon, vm, timeout: float = 15) -> None:
-    """Until an HTTP answer comes back to `vm` through the NAT rule (any engine)."""
+    """Until an HTTP answer comes back to `vm` through 169.254.169.254 (any engine)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proxy.proc.poll() is not None:
@@ -209,10 +222,10 @@ def netns_ready():
         print(f"swept namespaces left by killed runs: {swept}", file=sys.stderr)
 
 
-@pytest.fixture(scope="session")
-def cloud(netns_ready, tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("e2e"))
-    c, cleanup = start_cloud(workdir)
+@pytest.fixture(scope="session", params=["qrouter", "qdhcp"])
+def cloud(request, netns_ready, tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp(f"e2e-{request.param}"))
+    c, cleanup = start_cloud(workdir, request.param)
     _pending_cleanups.append(cleanup)
     try:
         yield c

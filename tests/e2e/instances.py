@@ -110,11 +110,11 @@ def make_instance(index: int, network_id: str, ip: str, mac: str, binary_user_da
     )
 
 
-def data_file(path: str, router_id: str, network_id: str, instances: list[Instance]) -> None:
-    data = {
-        "routers": [{"id": router_id, "networks": [network_id]}],
-        "instances": [i.to_data() for i in instances],
-    }
+def data_file(path: str, router_id: str | None, network_id: str, instances: list[Instance]) -> None:
+    """Writes the data file atomically (the server may be reading it)."""
+    data = {"instances": [i.to_data() for i in instances]}
+    if router_id:
+        data["routers"] = [{"id": router_id, "networks": [network_id]}]
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(data, f, indent=2)

@@ -8,7 +8,7 @@ import signal
 
 
 def test_selfcheck(cloud):
-    made = {"namespaces": [cloud.topo.router_ns] + [v.name for v in cloud.topo.vms],
+    made = {"namespaces": [cloud.topo.service_ns] + [v.name for v in cloud.topo.vms],
             "pids": [cloud.proxy.pid, cloud.server.pid]}
     with open(os.environ["NSMP_E2E_RECORD"], "w") as f:
         json.dump(made, f)

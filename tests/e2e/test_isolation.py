@@ -99,8 +99,7 @@ def test_instance_added_to_the_data_file_is_served_without_restart(cloud):
     assert cloud.curl(vm, META).status == 404
     new = inst_mod.make_instance(vm.index, cloud.network_id, vm.ip, vm.mac, binary_user_data=False)
     server_pid = cloud.server.pid
-    inst_mod.data_file(cloud.data_path, cloud.topo.router_id, cloud.network_id,
-                       cloud.instances + [new])
+    cloud.write_data(cloud.instances + [new])
     deadline = time.monotonic() + 20  # the server polls the file about once a second
     while (reply := cloud.curl(vm, META)).status == 404 and time.monotonic() < deadline:
         time.sleep(0.2)

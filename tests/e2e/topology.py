@@ -1,10 +1,18 @@
-"""A Neutron-shaped network topology built from network namespaces.
+"""A Neutron-shaped network topology built from network namespaces, in one of the
+two shapes Neutron runs the metadata proxy in:
 
-    VM namespace(s)                      qrouter-<router id>
-    eth0 192.0.2.1x/24  --veth-->  tapXXXXXXXX-N (port of bridge qr-XXXXXXXX)
-    default via 192.0.2.1               qr-XXXXXXXX 192.0.2.1/24
+  "qrouter" (L3 agent)                   qrouter-<router id>
+    VM eth0 192.0.2.1x/24 --veth--> tapXXXXXXXX-N (port of bridge qr-XXXXXXXX-XX)
+    default via 192.0.2.1               qr-XXXXXXXX-XX 192.0.2.1/24
                                         nat PREROUTING -d 169.254.169.254 -i qr-+
                                             --dport 80 -j REDIRECT --to-ports 9697
+                                        proxy: --router_id, listens on 0.0.0.0:9697
+
+  "qdhcp" (DHCP agent, isolated network) qdhcp-<network id>
+    VM eth0 192.0.2.1x/24 --veth--> tapXXXXXXXX-N (port of bridge ns-XXXXXXXX-XX)
+    169.254.169.254 via 192.0.2.2       ns-XXXXXXXX-XX 192.0.2.2/24 + 169.254.169.254/32
+    (the host route DHCP option 121     proxy: --network_id, listens on 169.254.169.254:80
+     gives the VM)
 
 Every link is created directly inside a namespace we own (never in the host
 namespace), so deleting the namespaces removes every device and iptables rule.
@@ -24,14 +32,16 @@ from dataclasses import dataclass, field
 CMD_TIMEOUT = 20  # seconds for any single ip/iptables call
 
 VM_PREFIX = "nsmp-e2e-"
-# Router ids are UUIDs: a fixed first group marks ours, the last group is our pid.
-ROUTER_MARK = "e2e0e2e0"
-ROUTER_PREFIX = "qrouter-" + ROUTER_MARK + "-"
+# Router and network ids are UUIDs: a fixed first group marks ours, the last group
+# is our pid.
+ID_MARK = "e2e0e2e0"
+SERVICE_PREFIXES = ("qrouter-" + ID_MARK + "-", "qdhcp-" + ID_MARK + "-")
 
 SUBNET_PREFIX = "192.0.2."
-GATEWAY = SUBNET_PREFIX + "1"
+ROUTER_IP = SUBNET_PREFIX + "1"
+DHCP_IP = SUBNET_PREFIX + "2"
 METADATA_IP = "169.254.169.254"
-PROXY_PORT = 9697
+ROUTER_PROXY_PORT = 9697  # behind the REDIRECT rule
 
 
 class TopologyError(RuntimeError):
@@ -74,7 +84,7 @@ def _owner_pid(name: str) -> int | None:
     try:
         if name.startswith(VM_PREFIX):
             return int(name[len(VM_PREFIX) :].split("-")[0])
-        if name.startswith(ROUTER_PREFIX):
+        if name.startswith(SERVICE_PREFIXES):
             return int(name.rsplit("-", 1)[1])
     except ValueError:
         return None
@@ -120,22 +130,30 @@ class Vm:
 
 @dataclass
 class Topology:
-    router_id: str
-    router_ns: str
+    kind: str  # "qrouter" or "qdhcp"
+    service_id: str  # the router id (qrouter) or the network id (qdhcp)
+    service_ns: str  # where the proxy runs: qrouter-<id> or qdhcp-<id>
     bridge: str
     vms: list[Vm] = field(default_factory=list)
     _created: list[str] = field(default_factory=list)  # still to delete
     _made: list[str] = field(default_factory=list)  # every namespace ever made
 
     @classmethod
-    def make_names(cls) -> "Topology":
+    def make_names(cls, kind: str) -> "Topology":
+        assert kind in ("qrouter", "qdhcp"), kind
         pid = os.getpid()
         r = secrets.token_hex
-        router_id = f"{ROUTER_MARK}-{r(2)}-4{r(2)[:3]}-8{r(2)[:3]}-{pid:012d}"
-        return cls(router_id=router_id, router_ns="qrouter-" + router_id, bridge="qr-" + r(4) + "-" + r(1))
+        ident = f"{ID_MARK}-{r(2)}-4{r(2)[:3]}-8{r(2)[:3]}-{pid:012d}"
+        port = ("qr-" if kind == "qrouter" else "ns-") + r(4) + "-" + r(1)
+        return cls(kind=kind, service_id=ident, service_ns=f"{kind}-{ident}", bridge=port)
 
-    def router_exec(self, *args: str) -> list[str]:
-        return ["ip", "netns", "exec", self.router_ns, *args]
+    @property
+    def proxy_address(self) -> tuple[str, int]:
+        """Where the proxy listens inside service_ns."""
+        return ("0.0.0.0", ROUTER_PROXY_PORT) if self.kind == "qrouter" else (METADATA_IP, 80)
+
+    def service_exec(self, *args: str) -> list[str]:
+        return ["ip", "netns", "exec", self.service_ns, *args]
 
     def _add_netns(self, name: str) -> None:
         run(["ip", "netns", "add", name])
@@ -143,22 +161,29 @@ class Topology:
         self._made.append(name)
         run(["ip", "-n", name, "link", "set", "lo", "up"])
 
-    def build_router(self) -> None:
-        self._add_netns(self.router_ns)
-        ns = ["ip", "-n", self.router_ns]
+    def build_service(self) -> None:
+        """The router or DHCP namespace with its port on the VMs' network."""
+        self._add_netns(self.service_ns)
+        ns = ["ip", "-n", self.service_ns]
         run(ns + ["link", "add", self.bridge, "type", "bridge"])
-        run(ns + ["addr", "add", f"{GATEWAY}/24", "dev", self.bridge])
+        if self.kind == "qdhcp":
+            run(ns + ["addr", "add", f"{DHCP_IP}/24", "dev", self.bridge])
+            run(ns + ["addr", "add", f"{METADATA_IP}/32", "dev", self.bridge])
+            run(ns + ["link", "set", self.bridge, "up"])
+            return
+        run(ns + ["addr", "add", f"{ROUTER_IP}/24", "dev", self.bridge])
         run(ns + ["link", "set", self.bridge, "up"])
-        ipt = self.router_exec("iptables", "-w", "5")
+        ipt = self.service_exec("iptables", "-w", "5")
         # The L3 agent's rules (see NEUTRON-REFERENCE.md): redirect, mark, and only
         # marked traffic may reach the proxy port.
+        port = str(ROUTER_PROXY_PORT)
         run(ipt + ["-t", "nat", "-A", "PREROUTING", "-d", f"{METADATA_IP}/32", "-i", "qr-+",
-                   "-p", "tcp", "--dport", "80", "-j", "REDIRECT", "--to-ports", str(PROXY_PORT)])
+                   "-p", "tcp", "--dport", "80", "-j", "REDIRECT", "--to-ports", port])
         run(ipt + ["-t", "mangle", "-A", "PREROUTING", "-d", f"{METADATA_IP}/32", "-i", "qr-+",
                    "-p", "tcp", "--dport", "80", "-j", "MARK", "--set-xmark", "0x1/0xffff"])
-        run(ipt + ["-A", "INPUT", "-p", "tcp", "--dport", str(PROXY_PORT),
+        run(ipt + ["-A", "INPUT", "-p", "tcp", "--dport", port,
                    "-m", "mark", "--mark", "0x1/0xffff", "-j", "ACCEPT"])
-        run(ipt + ["-A", "INPUT", "-p", "tcp", "--dport", str(PROXY_PORT), "-j", "DROP"])
+        run(ipt + ["-A", "INPUT", "-p", "tcp", "--dport", port, "-j", "DROP"])
 
     def add_vm(self) -> Vm:
         index = len(self.vms) + 1
@@ -167,15 +192,18 @@ class Topology:
         mac = f"fa:16:3e:e2:e0:{index:02x}"  # OpenStack's MAC prefix
         self._add_netns(name)
         tap = f"tap{self.bridge[3:11]}-{index}"
-        # Created in the router namespace, peer placed straight into the VM's:
+        # Created in the service namespace, peer placed straight into the VM's:
         # nothing ever exists in the host namespace.
-        run(["ip", "-n", self.router_ns, "link", "add", tap, "type", "veth",
+        run(["ip", "-n", self.service_ns, "link", "add", tap, "type", "veth",
              "peer", "name", "eth0", "address", mac, "netns", name])
-        run(["ip", "-n", self.router_ns, "link", "set", tap, "master", self.bridge, "up"])
+        run(["ip", "-n", self.service_ns, "link", "set", tap, "master", self.bridge, "up"])
         vm = ["ip", "-n", name]
         run(vm + ["addr", "add", f"{ip}/24", "dev", "eth0"])
         run(vm + ["link", "set", "eth0", "up"])
-        run(vm + ["route", "add", "default", "via", GATEWAY])
+        if self.kind == "qrouter":
+            run(vm + ["route", "add", "default", "via", ROUTER_IP])
+        else:
+            run(vm + ["route", "add", f"{METADATA_IP}/32", "via", DHCP_IP])
         v = Vm(name=name, ip=ip, mac=mac, index=index)
         self.vms.append(v)
         return v

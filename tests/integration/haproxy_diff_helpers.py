@@ -133,7 +133,7 @@ class Engine(Endpoint):
     """One server (haproxy or ns-metadata-proxy) run from a config file in the foreground."""
 
     def __init__(self, name, argv0, workdir, identity, rate_limit=None, upstream=True,
-                 bind="127.0.0.1:{port}", host="127.0.0.1"):
+                 bind="127.0.0.1:{port}", host="127.0.0.1", timeout=5):
         self.name = name
         self.host = host
         self.argv0 = argv0
@@ -142,7 +142,8 @@ class Engine(Endpoint):
         self.port = free_port()
         self.conf = os.path.join(workdir, f"{name}.conf")
         with open(self.conf, "w") as f:
-            f.write(neutron_config(self.port, self.socket_path, identity, rate_limit, bind=bind))
+            f.write(neutron_config(self.port, self.socket_path, identity, rate_limit, timeout,
+                                   bind=bind))
         self.upstream = up.Upstream(self.socket_path).start() if upstream else None
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         self.proc = None
@@ -202,7 +203,8 @@ class Forwarded:
         self.headers = []
         for line in lines[1:]:
             name, _, value = line.partition(":")
-            self.headers.append((name.lower(), value.strip()))
+            # Leading whitespace is syntax; trailing whitespace is kept to be compared.
+            self.headers.append((name.lower(), value.lstrip(" \t")))
         names = {n for n, _ in self.headers}
         self.trailers = b""
         if "transfer-encoding" in names:

@@ -53,6 +53,10 @@ IMPROVEMENTS = {
     "mapped-v4": "an IPv4 client of a dual-stack ':::PORT' listener is sent as IPv4 in "
                  "X-Forwarded-For, not haproxy's ::ffff:a.b.c.d (the agent unmaps it anyway) "
                  "-- test_dual_stack_wildcard_serves_ipv4_clients",
+    "response-hop-by-hop": "Keep-Alive and the names listed in the upstream's Connection header "
+                           "are not passed to the client -- test_upstream_hop_by_hop_headers",
+    "header-limits": "a 20 KB header field is accepted (limit 32 KiB per head, as issue 2 asks); "
+                     "haproxy's 16 KB buffer refuses it with 400 -- test_large_header_field",
     "strict-parsing": "requests haproxy repairs or lets through (Content-Length with "
                       "Transfer-Encoding, obs-fold, missing Host, HTTP/2.0 on an HTTP/1 "
                       "connection, CONNECT) are refused -- test_requests_only_we_refuse",
@@ -332,6 +336,88 @@ def test_upstream_responses(pair, name):
         assert our_r[0].framing == "chunked" and our_r[0].connection_tokens() == []
     else:
         assert hr[0].framing == our_r[0].framing
+
+
+def test_upstream_hop_by_hop_headers(pair):
+    hp, ours = pair()
+    raw_response = (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close, X-Hop\r\n"
+                    b"Keep-Alive: timeout=5\r\nX-Hop: 1\r\nX-Kept: 2\r\n\r\nok")
+    for e in (hp, ours):
+        e.upstream.answer(up.reply(raw_response))
+    (hr, _), (our_r, _) = through_both(hp, ours, b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert_same_response(hr[0], our_r[0])
+    assert hr[0].header_all("x-kept") == our_r[0].header_all("x-kept") == ["2"]
+    assert hr[0].header_all("keep-alive") == ["timeout=5"]
+    assert our_r[0].header_all("keep-alive") == our_r[0].header_all("x-hop") == []
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): 1xx responses from the "
+                   "upstream (103 Early Hints) are dropped; RFC 9110 section 15.2: a proxy MUST "
+                   "forward 1xx responses it did not request itself; haproxy forwards them")
+def test_upstream_interim_responses(pair):
+    hp, ours = pair()
+    raw_response = (b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    for e in (hp, ours):
+        e.upstream.answer(up.reply(raw_response))
+    (hr, _), (our_r, _) = through_both(hp, ours, b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert [i.status for i in hr[0].interim] == [103]
+    assert [i.status for i in our_r[0].interim] == [103]
+
+
+def test_timeouts_give_the_same_statuses(binary, workdir):
+    """timeout http-request, server and http-keep-alive of 1s, from the config file."""
+    engines = [h.Engine(name, argv0, workdir, "neutron-network", timeout=1)
+               for name, argv0 in (("haproxy", HAPROXY), ("nsmp", binary))]
+    try:
+        for e in engines:
+            e.start()
+        for e in engines:
+            with e.connect(timeout=10) as c:  # head never completed
+                c.send(b"GET /a HTTP/1.1\r\nHost: h\r\n")
+                assert c.read_response().status == 408, e.name
+            e.upstream.answer(up.never_answer)
+            with e.connect(timeout=10) as c:  # the agent never answers
+                c.send(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+                assert c.read_response().status == 504, e.name
+            with e.connect(timeout=10) as c:  # an idle kept-alive connection is closed
+                assert c.request(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n").status == 200
+                assert c.wait_closed(8), e.name
+    finally:
+        for e in engines:
+            e.stop()
+
+
+def test_large_header_field(pair):
+    hp, ours = pair()
+    raw = b"GET /p HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
+    (hr, hf), (our_r, our_f) = through_both(hp, ours, raw)
+    assert hr[0].status == 400 and hf == []
+    assert our_r[0].status == 200 and our_f[0].values("x-big") == ["a" * 20000]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): identical repeated "
+                   "Content-Length fields are refused with 400; issue 2 refuses only differing "
+                   "or non-numeric ones (RFC 9112 section 6.3 lets a recipient accept "
+                   "identical values); haproxy merges them")
+def test_identical_content_lengths(pair):
+    hp, ours = pair()
+    raw = b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"
+    (hr, hf), (our_r, our_f) = through_both(hp, ours, raw)
+    assert hr[0].status == 200 and hf[0].values("content-length") == ["5"]
+    assert our_r[0].status == 200 and our_f[0].values("content-length") == ["5"]
+    assert hf[0].body == our_f[0].body == b"hello"
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): trailing whitespace of a "
+                   "header value is forwarded; RFC 9112 section 5: the field value excludes "
+                   "leading and trailing whitespace; haproxy strips it")
+def test_header_value_whitespace(pair):
+    hp, ours = pair()
+    raw = b"GET /p HTTP/1.1\r\nHost: h\r\nX-A:   spaced value   \r\n\r\n"
+    (_, hf), (_, our_f) = through_both(hp, ours, raw)
+    assert hf[0].values("x-a") == ["spaced value"]
+    assert our_f[0].values("x-a") == ["spaced value"]
 
 
 def test_upstream_down(pair):

@@ -166,3 +166,28 @@ def test_small_request_reaches_a_single_recv_agent_whole(proxy, upstream, size):
                              b"Content-Length: %d\r\n\r\n" % size + body)
         assert resp.body == b"complete"
     assert all(up.request_body(r) == body for r in upstream.received)
+
+
+def test_expect_on_http10_is_ignored(proxy, upstream, feed):
+    """RFC 9110 10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored."""
+    raw = b"POST /x HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"
+    with proxy.connect() as c:
+        c.send(raw, feed)
+        resp = c.read_response()
+    assert resp.status == 200 and resp.interim == []
+    assert up.request_body(upstream.received[0]) == b"hello"
+
+
+def test_chunked_token_is_case_insensitive(proxy, upstream, feed):
+    raw = b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    assert proxy.request(raw, feed).status == 200
+    assert up.request_body(upstream.received[0]) == b"abc"
+
+
+def test_content_length_with_leading_zeros(proxy, upstream, feed):
+    raw = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 005\r\n\r\nhello"
+    with proxy.connect() as c:
+        c.send(raw, feed)
+        assert c.read_response().status == 200
+        assert c.pending_bytes(wait=0.1) == b""
+    assert up.request_body(upstream.received[0]) == b"hello"

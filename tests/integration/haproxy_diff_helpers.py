@@ -251,9 +251,10 @@ def exchange(engine, raw, responses=1, method="GET", feed="whole"):
             got.append(c.read_response(method))
     forwarded = []
     if engine.upstream:
-        for i in range(before, before + responses):
-            try:
-                forwarded.append(Forwarded(engine.upstream.wait_request(i, timeout=2)))
-            except AssertionError:
-                break
+        # A response from the agent means its connection was accepted already; a
+        # local reply means none should come -- give a late one a moment to show.
+        if engine.upstream.connection_count - before < responses:
+            time.sleep(0.1)
+        for i in range(before, engine.upstream.connection_count):
+            forwarded.append(Forwarded(engine.upstream.wait_request(i, timeout=2)))
     return got, forwarded

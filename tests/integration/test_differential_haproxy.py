@@ -555,10 +555,11 @@ def wait_listening(port, timeout=10):
 
 
 def pid_alive(pid):
+    """Running, and not a zombie waiting for its parent (or for a busy init) to reap it."""
     try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
         return False
 
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "daemon/syslog_facility.h"
 #include "haproxy/header_rules.h"
 #include "haproxy/rate_limit_rules.h"
 #include "haproxy/tokenizer.h"
@@ -147,6 +148,14 @@ std::string Parser::logDirective(const Words& w) {
         w[1]);
   }
   if (!isSyslogFacility(w[2])) return fmt::format("unknown syslog facility '{}'", w[2]);
+  if (!daemon::syslogFacility(w[2])) {
+    return fmt::format("syslog facility '{}' is not available through syslog(3)", w[2]);
+  }
+  if (!out_.process.syslog_facility.empty() && out_.process.syslog_facility != w[2]) {
+    return fmt::format("a second log facility ('{}' after '{}') is not supported", w[2],
+                       out_.process.syslog_facility);
+  }
+  out_.process.syslog_facility = w[2];
   for (size_t i = 3; i < w.size(); ++i) {
     if (!isSyslogLevel(w[i])) return fmt::format("unknown syslog level '{}'", w[i]);
   }

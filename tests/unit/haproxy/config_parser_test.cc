@@ -68,6 +68,7 @@ TEST(ParseHaproxyConfig, Driver2017AddHeaderRouter) {
             std::string("/var/lib/neutron/external/pids/") + kRouter + ".pid.haproxy");
   EXPECT_EQ(c.process.log_target, daemon::LogTarget::kSyslog);
   EXPECT_EQ(c.process.log_tag, "haproxy");  // haproxy's default without log-tag
+  EXPECT_EQ(c.process.syslog_facility, "local0");
   EXPECT_FALSE(c.process.debug);
   expectNeutronDefaults(c.listener);
 }

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,6 +39,8 @@ from procs import Daemon  # noqa: E402
 DEFAULT_BINARY = os.path.join(HERE, "..", "..", "build", "src", "app", "ns-metadata-proxy")
 DRIVER = os.path.join(HERE, "cloudinit_driver.py")
 CURL_TIMEOUT = 10
+# What AddressSanitizer, LeakSanitizer and UBSan print (an NSMP_SANITIZE build).
+SANITIZER_MARK = re.compile(r"ERROR: \w+Sanitizer|runtime error:")
 
 # Cleanups still to run; pytest_unconfigure runs what an interrupted run skipped.
 _pending_cleanups: list = []
@@ -153,10 +156,18 @@ def start_cloud(workdir: str, kind: str, vm_count: int = 2) -> tuple[Cloud, call
     topo = topology.Topology.make_names(kind)
     daemons: list[Daemon] = []
 
-    def cleanup():
+    def cleanup() -> list[str]:
+        """Stops the daemons and removes the topology; returns what went wrong."""
+        problems = []
         for d in reversed(daemons):
-            d.stop()
+            status = d.stop()
+            if status != 0:
+                problems.append(f"{d.name} exited with {status} on SIGTERM\n{d.describe()}")
+            sanitizer = [line for line in d.log().splitlines() if SANITIZER_MARK.search(line)]
+            if sanitizer:
+                problems.append(f"{d.name} sanitizer report: {sanitizer[0]}\n{d.describe()}")
         topo.destroy()
+        return problems
 
     try:
         topo.build_service()
@@ -232,6 +243,8 @@ def cloud(request, netns_ready, tmp_path_factory):
     finally:
         if cleanup in _pending_cleanups:
             _pending_cleanups.remove(cleanup)
-        cleanup()
+        problems = cleanup()
         left = c.topo.remaining()
         assert not left, f"namespaces left after teardown: {left}"
+        # Both daemons must stop cleanly: exit 0 on SIGTERM, no sanitizer report.
+        assert not problems, "\n\n".join(problems)

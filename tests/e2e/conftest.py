@@ -105,10 +105,9 @@ class Cloud:
         for h in headers:
             args += ["-H", h]
         if data is not None:
-            body = out + ".body"
-            with open(body, "wb") as f:
+            with open(out + ".in", "wb") as f:
                 f.write(data)
-            args += ["--data-binary", "@" + body]
+            args += ["--data-binary", "@" + out + ".in"]
         proc = subprocess.run(vm.exec_args(*args, f"http://{topology.METADATA_IP}{path}"),
                               capture_output=True, text=True, timeout=CURL_TIMEOUT + 10)
         if proc.returncode != 0:

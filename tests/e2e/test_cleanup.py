@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-
 import time
 
 import pytest
@@ -19,8 +18,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def run_selfcheck(tmp_path, how):
     record = tmp_path / "made.json"
     env = dict(os.environ, NSMP_E2E_SELFCHECK=how, NSMP_E2E_RECORD=str(record))
+    # One shape is enough here: the cleanup code is the same for both.
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "--basetemp", str(tmp_path / "inner"), "-k", "qrouter", "selfcheck_cloud.py"],
+                           "--basetemp", str(tmp_path / "inner"), "-k", "qrouter",
+                           "selfcheck_cloud.py"],
                           cwd=HERE, env=env, capture_output=True, text=True, timeout=120)
     assert record.exists(), f"the child never built its cloud:\n{proc.stdout}\n{proc.stderr}"
     return proc, json.loads(record.read_text())

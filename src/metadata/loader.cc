@@ -129,6 +129,31 @@ Port parsePort(const json& j, const std::string& path) {
   return port;
 }
 
+// The fields cloud-init's convert_net_json() indexes without a default
+// (cloudinit/sources/helpers/openstack.py): a link needs "id" and "type", a
+// network "link" (naming a link) and "type", a service is an object.
+void validateNetworkData(const json& nd, const std::string& path) {
+  std::set<std::string> linkIds;
+  for (const char* part : {"links", "networks", "services"}) {
+    if (!nd.contains(part)) continue;
+    std::string partPath = child(path, part);
+    const json& list = requireArray(nd[part], partPath);
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string itemPath = index(partPath, i);
+      const json& item = requireObject(list[i], itemPath);
+      if (std::string_view(part) == "services") continue;
+      reqString(item, "type", itemPath);
+      if (std::string_view(part) == "links") {
+        linkIds.insert(reqString(item, "id", itemPath));
+        continue;
+      }
+      std::string link = reqString(item, "link", itemPath);
+      if (!linkIds.count(link))
+        fail(child(itemPath, "link"), fmt::format("\"{}\" is not the id of a link", link));
+    }
+  }
+}
+
 // What Nova's netutils.get_network_metadata() would produce for plain DHCP
 // ports: one link per port that has a MAC, one network per address on it.
 json defaultNetworkData(const Instance& instance) {
@@ -252,9 +277,7 @@ Instance parseInstance(const json& j, const std::string& path, size_t position) 
     std::string ndPath = child(path, "network_data");
     requireObject(*it, ndPath);
     checkKeys(*it, ndPath, {"links", "networks", "services"});
-    for (const char* part : {"links", "networks", "services"}) {
-      if (it->contains(part)) requireArray((*it)[part], child(ndPath, part));
-    }
+    validateNetworkData(*it, ndPath);
     in.networkData = *it;
   } else {
     in.networkData = defaultNetworkData(in);

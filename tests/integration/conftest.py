@@ -17,6 +17,8 @@ from harness import wire
 from harness.local_reply import check_local_reply
 
 DEFAULT_BINARY = "/work/main/build/src/app/ns-metadata-proxy"
+# Lines an ASan/UBSan build of the proxy prints when it finds a bug.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 @pytest.fixture(scope="session")
 def binary():
@@ -74,12 +76,17 @@ def make_proxy(binary, workdir, upstream_path):
         return p.start() if start else p.spawn()
 
     yield make
+    reports = []
     for p in started:
-        if p.proc is not None and p.proc.poll() is None:
-            os.kill(p.proc.pid, signal.SIGKILL)
-            p.proc.wait(5)
-        if p.proc is not None:
-            p._stderr.close()
+        if p.proc is None:
+            continue
+        # SIGTERM first: a clean shutdown lets a sanitizer build report leaks.
+        p.stop()
+        log = p.log()
+        if any(marker in log for marker in SANITIZER_MARKERS):
+            reports.append(log[-6000:])
+    if reports:
+        pytest.fail("sanitizer report from the proxy:\n" + "\n".join(reports), pytrace=False)
 
 
 @pytest.fixture

@@ -114,6 +114,8 @@ class Proxy:
         """SIGTERM, then SIGKILL if it does not exit; returns the exit status."""
         if self.proc is None:
             return None
+        if self._stderr.closed:
+            return self.proc.returncode
         if self.alive():
             os.kill(self.proc.pid, signal.SIGTERM)
             try:

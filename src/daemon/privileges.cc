@@ -1,5 +1,7 @@
 #include "daemon/privileges.h"
 
+#include "daemon/accounts.h"
+
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -27,81 +29,26 @@ std::optional<Id> parseNumericId(const std::string& text) {
   return static_cast<Id>(v);
 }
 
-// Runs the reentrant lookup `fn(buf, size, &result)` with a growing buffer.
-// Returns 0 (entry or not-found in *found) or an errno value. `buf` must
-// outlive the use of the entry's strings.
-template <typename Entry, typename Fn>
-int lookupWithBuffer(Fn fn, std::vector<char>& buf, bool* found) {
-  buf.resize(4096);
-  for (;;) {
-    Entry* result = nullptr;
-    int rc = fn(buf.data(), buf.size(), &result);
-    if (rc == ERANGE && buf.size() < (1u << 20)) {
-      buf.resize(buf.size() * 2);
-      continue;
-    }
-    // glibc reports "not found" as 0 with a null result (POSIX also allows
-    // ENOENT and friends); treat those the same.
-    if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM) {
-      *found = result != nullptr;
-      return 0;
-    }
-    return rc;
+StartupResult<std::pair<unsigned long, std::string>> resolve(Database db, const std::string& key,
+                                                             unsigned long effective) {
+  const char* what = db == Database::kPasswd ? "user" : "group";
+  std::optional<unsigned long> id;
+  if (key.empty()) {
+    id = effective;
+  } else if (db == Database::kPasswd) {
+    if (auto n = parseNumericId<uid_t>(key)) id = *n;
+  } else if (auto n = parseNumericId<gid_t>(key)) {
+    id = *n;
   }
-}
-
-StartupResult<std::pair<uid_t, std::string>> resolveUser(const std::string& user) {
-  std::optional<uid_t> uid =
-      user.empty() ? std::optional<uid_t>(::geteuid()) : parseNumericId<uid_t>(user);
-  passwd pw{};
-  std::vector<char> buf;
-  bool found = false;
-  int rc;
-  if (uid) {
-    rc = lookupWithBuffer<passwd>(
-        [&](char* b, size_t n, passwd** r) { return ::getpwuid_r(*uid, &pw, b, n, r); }, buf,
-        &found);
-    if (rc != 0) {
-      return StartupError{fmt::format("cannot look up uid {}: {}", *uid, std::strerror(rc))};
-    }
-    return std::pair<uid_t, std::string>(*uid, found ? pw.pw_name : std::to_string(*uid));
+  auto found = lookupAccount(db, id ? std::to_string(*id) : key);
+  if (!found) return StartupError{found.error()};
+  if (id) {
+    // A number need not exist in the database (as in Neutron).
+    std::string name = *found ? (*found)->name : std::to_string(*id);
+    return std::pair<unsigned long, std::string>(*id, std::move(name));
   }
-  rc = lookupWithBuffer<passwd>(
-      [&](char* b, size_t n, passwd** r) { return ::getpwnam_r(user.c_str(), &pw, b, n, r); }, buf,
-      &found);
-  if (rc != 0) {
-    return StartupError{fmt::format("cannot look up user '{}': {}", user, std::strerror(rc))};
-  }
-  if (!found) return StartupError{fmt::format("unknown user '{}'", user)};
-  return std::pair<uid_t, std::string>(pw.pw_uid, pw.pw_name);
-}
-
-StartupResult<std::pair<gid_t, std::string>> resolveGroup(const std::string& group) {
-  std::optional<gid_t> gid =
-      group.empty() ? std::optional<gid_t>(::getegid()) : parseNumericId<gid_t>(group);
-  struct group gr {};
-  std::vector<char> buf;
-  bool found = false;
-  int rc;
-  if (gid) {
-    rc = lookupWithBuffer<struct group>(
-        [&](char* b, size_t n, struct group** r) { return ::getgrgid_r(*gid, &gr, b, n, r); }, buf,
-        &found);
-    if (rc != 0) {
-      return StartupError{fmt::format("cannot look up gid {}: {}", *gid, std::strerror(rc))};
-    }
-    return std::pair<gid_t, std::string>(*gid, found ? gr.gr_name : std::to_string(*gid));
-  }
-  rc = lookupWithBuffer<struct group>(
-      [&](char* b, size_t n, struct group** r) {
-        return ::getgrnam_r(group.c_str(), &gr, b, n, r);
-      },
-      buf, &found);
-  if (rc != 0) {
-    return StartupError{fmt::format("cannot look up group '{}': {}", group, std::strerror(rc))};
-  }
-  if (!found) return StartupError{fmt::format("unknown group '{}'", group)};
-  return std::pair<gid_t, std::string>(gr.gr_gid, gr.gr_name);
+  if (!*found) return StartupError{fmt::format("unknown {} '{}'", what, key)};
+  return std::pair<unsigned long, std::string>((*found)->id, (*found)->name);
 }
 
 std::string describe(const Credentials& c) {
@@ -111,11 +58,12 @@ std::string describe(const Credentials& c) {
 }  // namespace
 
 StartupResult<Credentials> resolveCredentials(const std::string& user, const std::string& group) {
-  auto u = resolveUser(user);
+  auto u = resolve(Database::kPasswd, user, ::geteuid());
   if (!u) return StartupError{u.error()};
-  auto g = resolveGroup(group);
+  auto g = resolve(Database::kGroup, group, ::getegid());
   if (!g) return StartupError{g.error()};
-  return Credentials{u->first, g->first, std::move(u->second), std::move(g->second)};
+  return Credentials{static_cast<uid_t>(u->first), static_cast<gid_t>(g->first),
+                     std::move(u->second), std::move(g->second)};
 }
 
 StartupStatus dropPrivileges(const Credentials& target) {

@@ -1,5 +1,7 @@
 #include "haproxy/launcher.h"
 
+#include "daemon/accounts.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -120,21 +122,31 @@ daemon::StartupResult<ResolvedNames> resolveNames(const std::string& user,
   ResolvedNames names;
   std::string u = user.empty() ? std::to_string(::geteuid()) : user;
   std::string g = group.empty() ? std::to_string(::getegid()) : group;
-  const passwd* pw = isNumber(u) ? ::getpwuid(static_cast<uid_t>(std::stoul(u))) : nullptr;
-  if (pw == nullptr) pw = ::getpwnam(u.c_str());
-  if (pw == nullptr) {
+  // By id first (a number), then by name, as haproxy's own user/group lines.
+  auto find =
+      [](daemon::Database db,
+         const std::string& key) -> daemon::StartupResult<std::optional<daemon::AccountEntry>> {
+    if (isNumber(key)) {
+      auto byId = daemon::lookupAccount(db, key);
+      if (!byId || *byId) return byId;
+    }
+    return daemon::lookupAccount(db, key);
+  };
+  auto pw = find(daemon::Database::kPasswd, u);
+  if (!pw) return daemon::StartupError{pw.error()};
+  if (!*pw) {
     return daemon::StartupError{fmt::format(
         "unknown user or uid '{}' (--metadata_proxy_user): haproxy needs a user that exists", u)};
   }
-  names.user = pw->pw_name;
-  const struct group* gr = isNumber(g) ? ::getgrgid(static_cast<gid_t>(std::stoul(g))) : nullptr;
-  if (gr == nullptr) gr = ::getgrnam(g.c_str());
-  if (gr == nullptr) {
+  names.user = (*pw)->name;
+  auto gr = find(daemon::Database::kGroup, g);
+  if (!gr) return daemon::StartupError{gr.error()};
+  if (!*gr) {
     return daemon::StartupError{fmt::format(
         "unknown group or gid '{}' (--metadata_proxy_group): haproxy needs a group that exists",
         g)};
   }
-  names.group = gr->gr_name;
+  names.group = (*gr)->name;
   return names;
 }
 

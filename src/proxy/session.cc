@@ -72,10 +72,13 @@ void Session::drain() {
 
 void Session::onIo(event::Watcher& w, uint32_t events) {
   bool in = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  bool hup = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   if (&w == &client_) {
-    if (in) client_readable_ = true;
-  } else if (in) {
-    upstream_readable_ = true;
+    client_readable_ |= in;
+    client_hup_ |= hup;
+  } else {
+    upstream_readable_ |= in;
+    upstream_hup_ |= hup;
   }
   pump();
 }
@@ -178,7 +181,9 @@ bool Session::readClient(size_t limit) {
       client_in_.commit(static_cast<size_t>(n));
       got = true;
       ++moved_;
-      if (static_cast<size_t>(n) < room) break;  // drained; EAGAIN would follow
+      // A short read drained the socket: skip the recv that would only say
+      // EAGAIN (new data raises a new edge). After a hang-up, read on to EOF.
+      if (static_cast<size_t>(n) < room && !client_hup_) client_readable_ = false;
     } else if (n == 0) {
       client_eof_ = true;
       ++moved_;
@@ -269,13 +274,13 @@ void Session::onHead() {
   }
   client_in_.consume(head.size());
   scanner_.reset();
+  pumpRequestBody();
+  if (phase_ != Phase::kHead) return;  // the body was refused
   if (facts.expect_continue && client_minor_ >= 1) {
     // RFC 9110 §10.1.1: the proxy answers the expectation itself, so the body
     // starts flowing while the upstream connection is made.
     client_out_.append("HTTP/1.1 100 Continue\r\n\r\n", kOutLimit);
   }
-  pumpRequestBody();
-  if (phase_ != Phase::kHead) return;  // the body was refused
   attempts_ = 0;
   connectUpstream();
 }
@@ -295,7 +300,7 @@ void Session::connectUpstream() {
     return localReply(http::Reply::kUpstreamUnavailable);
   }
   upstream_.fd = fd->release();
-  upstream_readable_ = upstream_eof_ = false;
+  upstream_readable_ = upstream_eof_ = upstream_hup_ = false;
   if (Status s = loop_.add(upstream_, EPOLLIN | EPOLLOUT | EPOLLRDHUP); !s) {
     log::error("cannot watch upstream connection: {}", s.message());
     return localReply(http::Reply::kUpstreamUnavailable);
@@ -361,6 +366,7 @@ void Session::readUpstream() {
     if (n > 0) {
       upstream_in_.commit(static_cast<size_t>(n));
       ++moved_;
+      if (static_cast<size_t>(n) < room && !upstream_hup_) upstream_readable_ = false;
     } else if (n == 0) {
       upstream_eof_ = true;
       ++moved_;

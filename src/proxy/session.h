@@ -128,8 +128,10 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   bool first_request_ = true;
   bool client_readable_ = false;
   bool client_eof_ = false;
+  bool client_hup_ = false;  // epoll reported a hang-up: read until EOF
   bool upstream_readable_ = false;
   bool upstream_eof_ = false;
+  bool upstream_hup_ = false;
   bool draining_ = false;
   bool shut_wr_ = false;
 };

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/log.h"
+#include "daemon/privileges.h"
 #include "haproxy/config_parser.h"
 
 #ifndef NSMP_VERSION
@@ -117,6 +118,14 @@ std::optional<int> parseHaproxyArgs(int argc, char** argv, daemon::ProcessConfig
     }
   }
   if (check) {
+    // As haproxy -c does: a user or group that does not exist fails the check
+    // (the engine would refuse to start with it).
+    auto credentials = daemon::resolveCredentials(parsed->process.user, parsed->process.group);
+    if (!credentials) {
+      std::fprintf(stderr, "ns-metadata-proxy: %s: %s\n", file.c_str(),
+                   credentials.error().c_str());
+      return 1;
+    }
     std::printf("Configuration file is valid\n");
     return 0;
   }

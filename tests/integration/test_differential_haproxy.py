@@ -732,16 +732,25 @@ FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit"
 @pytest.mark.parametrize("name", sorted(n for n in os.listdir(FIXTURES) if n.endswith(".cfg")))
 def test_every_era_fixture_is_valid_for_both(binary, workdir, name):
     """The unit tests' fixtures (one per template era) are real haproxy configurations,
-    and the drop-in accepts each of them unchanged."""
+    and the drop-in accepts each of them."""
     with open(os.path.join(FIXTURES, name)) as f:
         text = f.read()
-    ours = subprocess.run([binary, "-c", "-f", os.path.join(FIXTURES, name)], capture_output=True,
-                          timeout=20)
-    assert ours.returncode == 0 and ours.stdout == b"Configuration file is valid\n", ours
-    # haproxy resolves user and group names at check time; this host may have no
-    # "neutron" user, so check a copy that runs as root.
+    # Both resolve user and group names at check time (haproxy -c does); this host
+    # may have no "neutron" user, so check a copy that runs as root.
     copy = os.path.join(workdir, name)
     with open(copy, "w") as f:
         f.write(text.replace(" neutron\n", " root\n"))
+    ours = subprocess.run([binary, "-c", "-f", copy], capture_output=True, timeout=20)
+    assert ours.returncode == 0 and ours.stdout == b"Configuration file is valid\n", ours
     theirs = subprocess.run([HAPROXY, "-c", "-f", copy], capture_output=True, timeout=20)
     assert theirs.returncode == 0, theirs.stderr
+
+
+def test_check_refuses_an_unknown_user_like_haproxy(binary, workdir):
+    conf = os.path.join(workdir, "user.conf")
+    with open(conf, "w") as f:
+        f.write(h.neutron_config(9697, "/run/agent.sock").replace(
+            "    user        root\n", "    user        no-such-user-nsmp\n"))
+    assert subprocess.run([HAPROXY, "-c", "-f", conf], capture_output=True).returncode != 0
+    ours = subprocess.run([binary, "-c", "-f", conf], capture_output=True, timeout=20)
+    assert ours.returncode == 1 and b"no-such-user-nsmp" in ours.stderr

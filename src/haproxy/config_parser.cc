@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 
 #include "daemon/syslog_facility.h"
 #include "haproxy/header_rules.h"
@@ -166,21 +168,18 @@ std::string Parser::logDirective(const Words& w) {
 
 std::string Parser::globalDirective(const Words& w) {
   const std::string& k = w[0];
-  auto one = [&]() -> std::string {
-    return w.size() == 2 ? std::string() : fmt::format("'{}' takes one value", k);
-  };
   if (k == "log") return logDirective(w);
   if (k == "daemon") {
     if (w.size() != 1) return "'daemon' takes no value";
     out_.process.daemonize = true;
     return {};
   }
-  if (auto e = one(); !e.empty()) {
-    return (k == "log-tag" || k == "user" || k == "group" || k == "uid" || k == "gid" ||
-            k == "maxconn" || k == "nbthread" || k == "pidfile")
-               ? e
-               : unsupported(w, 1);
+  static constexpr std::array<std::string_view, 8> kOneValue{
+      "log-tag", "user", "group", "uid", "gid", "maxconn", "nbthread", "pidfile"};
+  if (std::find(kOneValue.begin(), kOneValue.end(), k) == kOneValue.end()) {
+    return unsupported(w, 1);
   }
+  if (w.size() != 2) return fmt::format("'{}' takes one value", k);
   const std::string& v = w[1];
   if (k == "log-tag") {
     out_.process.log_tag = v;
@@ -200,10 +199,8 @@ std::string Parser::globalDirective(const Words& w) {
     auto n = parseCount(v, 4096);
     if (!n || *n == 0) return fmt::format("nbthread '{}' must be a number from 1 to 4096", v);
     out_.nbthread = static_cast<unsigned>(*n);
-  } else if (k == "pidfile") {
+  } else {  // pidfile
     out_.process.pid_file = v;
-  } else {
-    return unsupported(w, 1);
   }
   return {};
 }

@@ -43,6 +43,16 @@ std::string bindName(const proxy::BindAddress& b) {
   return s;
 }
 
+// "::" serves IPv4 too (haproxy's behaviour, which Neutron's IPv6-enabled
+// routers rely on) unless the same listener also binds IPv4's wildcard there.
+bool dualStack(const proxy::BindAddress& b, const std::vector<proxy::BindAddress>& all) {
+  if (b.host != "::" && b.host != "[::]") return false;
+  for (const proxy::BindAddress& other : all) {
+    if (other.host == "0.0.0.0" && other.port == b.port) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig& config) {
@@ -78,7 +88,8 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   std::vector<net::Fd> sockets;
   for (const proxy::BindAddress& b : config.binds) {
     int backlog = static_cast<int>(std::max<uint32_t>(config.maxconn, 128));
-    Result<net::Fd> fd = net::listenTcp({b.host, b.port, b.interface, backlog});
+    Result<net::Fd> fd =
+        net::listenTcp({b.host, b.port, b.interface, backlog, !dualStack(b, config.binds)});
     if (!fd)
       return fail(daemonizer, "cannot listen on " + bindName(b) + ": " + fd.status().message());
     sockets.push_back(std::move(*fd));

@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include "http/header_names.h"
+
 namespace nsmp::http {
 
 void HeadFields::clear() {
@@ -111,6 +113,9 @@ llhttp_errno_t MessageParser::parseHead(std::string_view head, HeadFields* out) 
   out->clear();
   llhttp_errno_t err = llhttp_execute(&parser_, head.data(), head.size());
   if (err == HPE_PAUSED && complete_) err = HPE_OK;
+  // RFC 9112 §5: the field value excludes leading and trailing whitespace;
+  // llhttp leaves the trailing part in the span.
+  for (Header& h : out->headers) h.value = trimOws(h.value);
   // Callbacks ran before on_headers_complete could set keep-alive for a
   // message that has a body; compute it now from the head's flags.
   if (err == HPE_OK && !complete_) keep_alive_ = llhttp_should_keep_alive(&parser_) != 0;

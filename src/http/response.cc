@@ -92,6 +92,32 @@ bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
   return ok;
 }
 
+bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
+  bool ok = true;
+  auto put = [&](std::string_view v) {
+    if (out.append(v, limit) != v.size()) ok = false;
+  };
+  char status[8];
+  int n = std::snprintf(status, sizeof status, "%d", head.status);
+  put("HTTP/1.1 ");
+  put({status, static_cast<size_t>(n)});
+  put(" ");
+  put(head.reason);
+  put("\r\n");
+  for (const Header& h : head.headers) {
+    if (classifyResponseHeader(h.name) != HeaderClass::kForward ||
+        listedInConnection(head, h.name)) {
+      continue;
+    }
+    put(h.name);
+    put(": ");
+    put(h.value);
+    put("\r\n");
+  }
+  put("\r\n");
+  return ok;
+}
+
 void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {
   const ReplyInfo& info = replyInfo(r);
   char body[160];

@@ -32,6 +32,10 @@ ClientFraming chooseClientFraming(const MessageParser& upstream, int status, boo
 bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
                      const ClientFraming& framing, uint8_t client_minor, Buffer& out, size_t limit);
 
+// An interim (1xx) response relayed to the client: status line and end-to-end
+// headers only (RFC 9110 §15.2: a proxy forwards 1xx it did not ask for).
+bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit);
+
 // A complete local reply (status line, headers, short text body).
 void writeLocalReply(Reply r, bool keep_alive, Buffer& out);
 

@@ -19,7 +19,10 @@ Result<Fd> listenTcp(const ListenSpec& spec) {
   if (!fd.valid()) return Status::fromErrno("socket");
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (ss.ss_family == AF_INET6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (ss.ss_family == AF_INET6) {
+    int v6only = spec.v6only ? 1 : 0;
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+  }
   if (!spec.interface.empty()) {
     if (::setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, spec.interface.c_str(),
                      static_cast<socklen_t>(spec.interface.size())) != 0) {

@@ -14,10 +14,13 @@ struct ListenSpec {
   uint16_t port = 0;      // 0: ephemeral
   std::string interface;  // non-empty: SO_BINDTODEVICE and the IPv6 scope
   int backlog = 4096;
+  // IPv6 sockets only: false makes "::" also accept IPv4 (as ::ffff:a.b.c.d),
+  // which Neutron's "bind :::9697" relies on behind the IPv4 REDIRECT rule.
+  bool v6only = true;
 };
 
-// Binds and listens. IPv6 sockets are IPV6_V6ONLY so that an IPv4 and an IPv6
-// listener on the same port can coexist, as in Neutron's two bind lines.
+// Binds and listens. IPv6 sockets are IPV6_V6ONLY unless spec.v6only is false,
+// so that an IPv4 and an IPv6 listener on the same port can coexist.
 Result<Fd> listenTcp(const ListenSpec& spec);
 
 // Connects a non-blocking UNIX stream socket. For AF_UNIX the kernel answers

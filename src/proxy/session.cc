@@ -60,8 +60,8 @@ void Session::start() {
     close();
     return;
   }
-  wait(Wait::kRequest);     // the first request: timeout http-request runs from accept
-  client_readable_ = true;  // data often arrives with the connection
+  wait(Wait::kRequest);        // the first request: timeout http-request runs from accept
+  client_rx_.readable = true;  // data often arrives with the connection
   pump();
 }
 
@@ -74,11 +74,11 @@ void Session::onIo(event::Watcher& w, uint32_t events) {
   bool in = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   bool hup = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
   if (&w == &client_) {
-    client_readable_ |= in;
-    client_hup_ |= hup;
+    client_rx_.readable |= in;
+    client_rx_.hup |= hup;
   } else {
-    upstream_readable_ |= in;
-    upstream_hup_ |= hup;
+    upstream_rx_.readable |= in;
+    upstream_rx_.hup |= hup;
   }
   pump();
 }
@@ -171,36 +171,39 @@ void Session::setPhase(Phase p) {
   ++moved_;
 }
 
-bool Session::readClient(size_t limit) {
+// Reads what `side` has into `buf` (never past `limit`). Edge-triggered: a
+// side stays `readable` until recv() says EAGAIN -- or until a short read has
+// drained it, which saves the recv() that would only say EAGAIN (new data
+// raises a new edge); after a hang-up it reads on to EOF.
+bool Session::readSide(int fd, Buffer& buf, size_t limit, Inbound& side) {
   bool got = false;
-  while (client_readable_ && !client_eof_) {
-    size_t room = client_in_.prepare(4096, limit);
+  while (fd >= 0 && side.readable && !side.eof) {
+    size_t room = buf.prepare(4096, limit);
     if (room == 0) break;
-    ssize_t n = ::recv(client_.fd, client_in_.tail(), room, 0);
+    ssize_t n = ::recv(fd, buf.tail(), room, 0);
     if (n > 0) {
-      client_in_.commit(static_cast<size_t>(n));
+      buf.commit(static_cast<size_t>(n));
       got = true;
       ++moved_;
-      // A short read drained the socket: skip the recv that would only say
-      // EAGAIN (new data raises a new edge). After a hang-up, read on to EOF.
-      if (static_cast<size_t>(n) < room && !client_hup_) client_readable_ = false;
-    } else if (n == 0) {
-      client_eof_ = true;
+      if (static_cast<size_t>(n) < room && !side.hup) side.readable = false;
+    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      side.eof = true;  // closed, or reset: nothing more will come
       ++moved_;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      client_readable_ = false;
     } else if (errno != EINTR) {
-      client_eof_ = true;  // reset by peer: nothing more will come
-      ++moved_;
+      side.readable = false;
     }
   }
   return got;
 }
 
+bool Session::readClient(size_t limit) {
+  return readSide(client_.fd, client_in_, limit, client_rx_);
+}
+
 void Session::stepHead() {
   readClient(kMaxHead);
   if (client_in_.empty()) {
-    if (client_eof_) close();  // closed between requests: nothing to answer
+    if (client_rx_.eof) close();  // closed between requests: nothing to answer
     return;
   }
   if (request_start_ == event::TimePoint{}) {
@@ -215,7 +218,7 @@ void Session::stepHead() {
       localReply(scanner_.error());
       return;
     case http::HeadScanner::State::kIncomplete:
-      if (client_eof_) close();  // truncated head: the VM went away
+      if (client_rx_.eof) close();  // truncated head: the VM went away
       return;
   }
 }
@@ -280,6 +283,7 @@ void Session::onHead() {
     // RFC 9110 §10.1.1: the proxy answers the expectation itself, so the body
     // starts flowing while the upstream connection is made.
     client_out_.append("HTTP/1.1 100 Continue\r\n\r\n", kOutLimit);
+    expect_answered_ = true;
   }
   attempts_ = 0;
   connectUpstream();
@@ -300,7 +304,7 @@ void Session::connectUpstream() {
     return localReply(http::Reply::kUpstreamUnavailable);
   }
   upstream_.fd = fd->release();
-  upstream_readable_ = upstream_eof_ = upstream_hup_ = false;
+  upstream_rx_ = {};
   if (Status s = loop_.add(upstream_, EPOLLIN | EPOLLOUT | EPOLLRDHUP); !s) {
     log::error("cannot watch upstream connection: {}", s.message());
     return localReply(http::Reply::kUpstreamUnavailable);
@@ -313,7 +317,7 @@ void Session::connectUpstream() {
 void Session::pumpRequestBody() {
   while (!request_done_) {
     if (client_in_.empty() && !readClient(Buffer::kBlockSize)) {
-      if (client_eof_) return abort("client_closed_in_body");
+      if (client_rx_.eof) return abort("client_closed_in_body");
       return;
     }
     size_t used = upstream_out_.size();
@@ -350,7 +354,7 @@ bool Session::flushUpstream() {
       upstream_out_.clear();
       keep_alive_ = false;
       request_done_ = true;
-      upstream_readable_ = true;
+      upstream_rx_.readable = true;
       ++moved_;
     }
   }
@@ -359,32 +363,15 @@ bool Session::flushUpstream() {
 }
 
 void Session::readUpstream() {
-  while (upstream_.fd >= 0 && upstream_readable_ && !upstream_eof_ && !response_done_) {
-    size_t room = upstream_in_.prepare(4096, Buffer::kBlockSize);
-    if (room == 0) break;
-    ssize_t n = ::recv(upstream_.fd, upstream_in_.tail(), room, 0);
-    if (n > 0) {
-      upstream_in_.commit(static_cast<size_t>(n));
-      ++moved_;
-      if (static_cast<size_t>(n) < room && !upstream_hup_) upstream_readable_ = false;
-    } else if (n == 0) {
-      upstream_eof_ = true;
-      ++moved_;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      upstream_readable_ = false;
-    } else if (errno != EINTR) {
-      upstream_eof_ = true;
-      ++moved_;
-    }
-  }
+  if (!response_done_) readSide(upstream_.fd, upstream_in_, Buffer::kBlockSize, upstream_rx_);
 }
 
 void Session::processResponse() {
   while (!response_started_) {
-    if (upstream_in_.empty() && !upstream_eof_) return;
+    if (upstream_in_.empty() && !upstream_rx_.eof) return;
     switch (scanner_.scan(upstream_in_.view())) {
       case http::HeadScanner::State::kIncomplete:
-        if (upstream_eof_) return localReply(http::Reply::kInvalidUpstreamResponse);
+        if (upstream_rx_.eof) return localReply(http::Reply::kInvalidUpstreamResponse);
         return;
       case http::HeadScanner::State::kError:
         return localReply(http::Reply::kInvalidUpstreamResponse);
@@ -404,7 +391,7 @@ void Session::processResponse() {
     ++moved_;
     if (response_parser_.messageComplete()) completeResponse();
   }
-  if (!response_done_ && upstream_eof_ && upstream_in_.empty()) {
+  if (!response_done_ && upstream_rx_.eof && upstream_in_.empty()) {
     if (response_parser_.finish(response_sink_) != HPE_OK) {
       return abort("upstream_closed_mid_response");
     }
@@ -427,7 +414,11 @@ bool Session::onResponseHead() {
     localReply(http::Reply::kInvalidUpstreamResponse);
     return false;
   }
-  if (h.status < 200) {  // interim (1xx): the proxy already answered Expect itself
+  if (h.status < 200) {
+    // Interim responses go on to HTTP/1.1 clients, except a 100 Continue when
+    // the proxy already answered the client's Expect itself.
+    bool ours = h.status == 100 && expect_answered_;
+    if (client_minor_ >= 1 && !ours) http::writeInterimHead(h, client_out_, kOutLimit);
     upstream_in_.consume(head.size());
     scanner_ = kResponseScanner;
     ++moved_;
@@ -501,7 +492,7 @@ void Session::finishRequest() {
   upstream_out_.release();
   logAccess(response_status_, reply_reason_);
   bool keep =
-      keep_alive_ && client_framing_.keep_alive && request_done_ && !draining_ && !client_eof_;
+      keep_alive_ && client_framing_.keep_alive && request_done_ && !draining_ && !client_rx_.eof;
   resetRequest();
   if (!keep) return startClosing();
   setPhase(Phase::kHead);
@@ -519,7 +510,7 @@ void Session::resetRequest() {
   client_framing_ = {};
   request_body_ = http::BodyKind::kNone;
   attempts_ = 0;
-  head_request_ = keep_alive_ = request_done_ = false;
+  head_request_ = keep_alive_ = request_done_ = expect_answered_ = false;
   response_started_ = response_done_ = false;
   response_status_ = 0;
   reply_reason_ = "-";
@@ -560,12 +551,12 @@ void Session::stepClosing() {
     client_in_.release();
   }
   char sink[4096];
-  while (client_readable_) {
+  while (client_rx_.readable) {
     ssize_t n = ::recv(client_.fd, sink, sizeof sink, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       return close();
     }
-    if (n < 0 && errno != EINTR) client_readable_ = false;
+    if (n < 0 && errno != EINTR) client_rx_.readable = false;
   }
 }
 

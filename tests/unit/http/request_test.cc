@@ -84,6 +84,12 @@ TEST_F(RequestPolicyTest, HopByHopAndConnectionListedHeadersAreDropped) {
   expectUpstream(raw, std::string("GET / HTTP/1.1\r\nHost: h\r\nX-Fine: 1\r\n") + kTail + "\r\n");
 }
 
+TEST_F(RequestPolicyTest, ValuesLoseSurroundingWhitespace) {
+  expectUpstream(
+      "GET / HTTP/1.1\r\nHost: h\r\nX-A:   spaced value \t \r\n\r\n",
+      std::string("GET / HTTP/1.1\r\nHost: h\r\nX-A: spaced value\r\n") + kTail + "\r\n");
+}
+
 TEST_F(RequestPolicyTest, ConnectionCannotStripHost) {
   expectUpstream("GET / HTTP/1.1\r\nHost: h\r\nConnection: Host\r\n\r\n",
                  std::string("GET / HTTP/1.1\r\nHost: h\r\n") + kTail + "\r\n");

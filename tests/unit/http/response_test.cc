@@ -95,6 +95,19 @@ TEST(ResponseTest, Http10ClientAskingKeepAliveIsToldSo) {
   EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
 }
 
+TEST(ResponseTest, InterimResponsesKeepOnlyEndToEndHeaders) {
+  HeadScanner scanner;
+  std::string raw = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\nConnection: x\r\nX: 1\r\n\r\n";
+  ASSERT_EQ(scanner.scan(raw), HeadScanner::State::kComplete);
+  MessageParser parser(HTTP_RESPONSE);
+  parser.reset();
+  HeadFields fields;
+  ASSERT_EQ(parser.parseHead(raw, &fields), HPE_OK);
+  Buffer out;
+  ASSERT_TRUE(writeInterimHead(fields, out, 4096));
+  EXPECT_EQ(out.view(), "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
+}
+
 TEST(ResponseTest, LocalReplyNamesItsReason) {
   Buffer out;
   writeLocalReply(Reply::kObsFold, false, out);

@@ -63,6 +63,12 @@ TEST(RenderHaproxyConfig, NeutronTemplateLineByLine) {
       "    server metadata /var/lib/neutron/metadata_proxy",
       "    http-request del-header X-Forwarded-For",
       "    http-request del-header _ -m sub",
+      "    http-request del-header Forwarded",
+      "    http-request del-header X-Real-IP",
+      "    http-request del-header X-Instance-ID",
+      "    http-request del-header X-Instance-ID-Signature",
+      "    http-request del-header X-Tenant-ID",
+      "    http-request del-header X-OVN-Network-ID",
       "    http-request del-header X-Neutron-Router-ID",
       "    http-request set-header X-Neutron-Network-ID n1",
   };
@@ -121,6 +127,12 @@ TEST(RenderHaproxyConfig, RateLimitedTemplate) {
       "    server metadata /var/lib/neutron/metadata_proxy",
       "    http-request del-header X-Forwarded-For",
       "    http-request del-header _ -m sub",
+      "    http-request del-header Forwarded",
+      "    http-request del-header X-Real-IP",
+      "    http-request del-header X-Instance-ID",
+      "    http-request del-header X-Instance-ID-Signature",
+      "    http-request del-header X-Tenant-ID",
+      "    http-request del-header X-OVN-Network-ID",
       "    http-request del-header X-Neutron-Router-ID",
       "    http-request set-header X-Neutron-Network-ID n1",
   };
@@ -131,7 +143,9 @@ TEST(RenderHaproxyConfig, OvnIdentity) {
   Fixture f;
   f.listener.identity = {proxy::IdentityKind::kOvnNetwork, "o1"};
   auto got = lines(f.render());
-  EXPECT_EQ(got[got.size() - 2], "    http-request del-header _ -m sub");
+  // OVN's own template used add-header and deleted nothing: both Neutron ids go.
+  EXPECT_EQ(got[got.size() - 3], "    http-request del-header X-Neutron-Router-ID");
+  EXPECT_EQ(got[got.size() - 2], "    http-request del-header X-Neutron-Network-ID");
   EXPECT_EQ(got.back(), "    http-request set-header X-OVN-Network-ID o1");
 }
 

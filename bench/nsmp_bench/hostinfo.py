@@ -26,6 +26,13 @@ def collect(repo):
                 model = line.split(":", 1)[1].strip()
                 break
     commit = _first_line(["git", "-C", repo, "log", "-1", "--format=%h %s"])
+    try:
+        dirty = subprocess.run(["git", "-C", repo, "diff", "--name-only", "HEAD", "--", "src"],
+                               capture_output=True, text=True, timeout=10).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        dirty = []
+    if dirty:
+        commit += f" (plus uncommitted changes in {', '.join(dirty)})"
     return {
         "cpu": model,
         "cpus": os.cpu_count(),

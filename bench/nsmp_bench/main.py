@@ -212,12 +212,18 @@ def render(path):
     """Rewrites the .md and .png of an earlier run from its .json."""
     with open(path) as f:
         data = json.load(f)
-    base = path[:-len(".json")] if path.endswith(".json") else path
+    # Into bench/results/ (never over the input's neighbours, e.g. the curated RESULTS.md).
+    name = os.path.basename(path)
+    name = name[:-len(".json")] if name.endswith(".json") else name
+    out = os.path.join(REPO, "bench", "results")
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, f"{name}-rendered")
     chart.draw(data, base + ".png")
     text = report.markdown(data, os.path.basename(base + ".png"))
     with open(base + ".md", "w") as f:
         f.write(text)
     print(text)
+    print(f"written: {base}.md {base}.png")
     return 0
 
 

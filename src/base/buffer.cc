@@ -10,7 +10,7 @@ namespace {
 // Free blocks of kBlockSize, reused before asking malloc. Bounded so that a
 // burst of connections does not pin memory forever.
 struct BlockPool {
-  static constexpr size_t kMaxFree = 256;
+  static constexpr size_t kMaxFree = 32;  // 512 KiB kept for reuse at most
   std::vector<char*> free;
   ~BlockPool() {
     for (char* b : free) std::free(b);

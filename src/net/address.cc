@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace nsmp::net {
@@ -41,8 +42,13 @@ std::string PeerAddress::ip() const {
 }
 
 std::string PeerAddress::ipPort() const {
-  std::string s = family == AF_INET6 ? "[" + ip() + "]" : ip();
-  return s + ":" + std::to_string(port);
+  char buf[INET6_ADDRSTRLEN + 16];
+  char* p = buf;
+  if (family == AF_INET6) *p++ = '[';
+  p += formatIp(p);
+  if (family == AF_INET6) *p++ = ']';
+  p += std::snprintf(p, 8, ":%u", static_cast<unsigned>(port));
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
 
 Status makeSockaddr(std::string_view host, uint16_t port, std::string_view interface,

@@ -175,7 +175,7 @@ void Session::setPhase(Phase p) {
 // side stays `readable` until recv() says EAGAIN -- or until a short read has
 // drained it, which saves the recv() that would only say EAGAIN (new data
 // raises a new edge); after a hang-up it reads on to EOF.
-bool Session::readSide(int fd, Buffer& buf, size_t limit, Inbound& side) {
+bool Session::readSide(int fd, Buffer& buf, size_t limit, Inbound& side, bool to_eof_on_hup) {
   bool got = false;
   while (fd >= 0 && side.readable && !side.eof) {
     size_t room = buf.prepare(4096, limit);
@@ -185,7 +185,7 @@ bool Session::readSide(int fd, Buffer& buf, size_t limit, Inbound& side) {
       buf.commit(static_cast<size_t>(n));
       got = true;
       ++moved_;
-      if (static_cast<size_t>(n) < room && !side.hup) side.readable = false;
+      if (static_cast<size_t>(n) < room && !(side.hup && to_eof_on_hup)) side.readable = false;
     } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       side.eof = true;  // closed, or reset: nothing more will come
       ++moved_;
@@ -197,7 +197,7 @@ bool Session::readSide(int fd, Buffer& buf, size_t limit, Inbound& side) {
 }
 
 bool Session::readClient(size_t limit) {
-  return readSide(client_.fd, client_in_, limit, client_rx_);
+  return readSide(client_.fd, client_in_, limit, client_rx_, true);
 }
 
 void Session::stepHead() {
@@ -305,7 +305,10 @@ void Session::connectUpstream() {
   }
   upstream_.fd = fd->release();
   upstream_rx_ = {};
-  if (Status s = loop_.add(upstream_, EPOLLIN | EPOLLOUT | EPOLLRDHUP); !s) {
+  // No EPOLLOUT: the head is written at once, and a UNIX socket would raise
+  // an EPOLLOUT edge each time the agent reads. Added only if a send blocks.
+  upstream_wants_out_ = false;
+  if (Status s = loop_.add(upstream_, EPOLLIN | EPOLLRDHUP); !s) {
     log::error("cannot watch upstream connection: {}", s.message());
     return localReply(http::Reply::kUpstreamUnavailable);
   }
@@ -345,6 +348,10 @@ bool Session::flushUpstream() {
       upstream_out_.consume(static_cast<size_t>(n));
       ++moved_;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!upstream_wants_out_) {
+        upstream_wants_out_ = true;
+        (void)loop_.modify(upstream_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+      }
       return false;
     } else if (n < 0 && errno == EINTR) {
       continue;
@@ -362,8 +369,13 @@ bool Session::flushUpstream() {
   return true;
 }
 
+// The agent closes after each response; when its FIN comes with the data, a
+// complete response needs no recv() of the EOF. Only a response that is not
+// complete yet reads on (see processResponse).
 void Session::readUpstream() {
-  if (!response_done_) readSide(upstream_.fd, upstream_in_, Buffer::kBlockSize, upstream_rx_);
+  if (!response_done_) {
+    readSide(upstream_.fd, upstream_in_, Buffer::kBlockSize, upstream_rx_, false);
+  }
 }
 
 void Session::processResponse() {
@@ -470,6 +482,11 @@ void Session::stepExchange() {
   readUpstream();
   processResponse();
   if (phase_ != Phase::kExchange) return;
+  if (!response_done_ && upstream_.fd >= 0 && upstream_rx_.hup && !upstream_rx_.readable &&
+      !upstream_rx_.eof) {
+    upstream_rx_.readable = true;  // hung up, response incomplete: read on to EOF
+    ++moved_;
+  }
   bool drained = flushClient();
   if (phase_ != Phase::kExchange) return;
   if (drained && response_done_) return finishRequest();

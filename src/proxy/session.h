@@ -76,7 +76,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   void stepHead();
   void stepExchange();
   void stepClosing();
-  bool readSide(int fd, Buffer& buf, size_t limit, Inbound& side);
+  bool readSide(int fd, Buffer& buf, size_t limit, Inbound& side, bool to_eof_on_hup);
   bool readClient(size_t limit);
   void rememberRequestLine(std::string_view head);
   void onHead();
@@ -122,7 +122,9 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   uint8_t client_minor_ = 1;
   uint8_t attempts_ = 0;
   bool head_request_ = false;
-  bool expect_answered_ = false;  // the proxy sent its own 100 Continue
+  bool expect_answered_ = false;
+  bool upstream_wants_out_ =
+      false;  // EPOLLOUT added after a blocked send  // the proxy sent its own 100 Continue
   bool keep_alive_ = false;
   bool request_done_ = false;  // whole request body handed to upstream_out_
   bool response_started_ = false;

@@ -74,4 +74,18 @@ HeaderClass classifyRequestHeader(std::string_view name) {
 
 HeaderClass classifyResponseHeader(std::string_view name) { return lookup(kResponseNames, name); }
 
+ConnectionTokens::ConnectionTokens(const HeadFields& head) {
+  for (const Header& h : head.headers) {
+    if (!equalsIgnoreCase(h.name, "connection")) continue;
+    forEachListToken(h.value, [&](std::string_view tok) { tokens_.push_back(tok); });
+  }
+}
+
+bool ConnectionTokens::lists(std::string_view name) const {
+  for (std::string_view t : tokens_) {
+    if (equalsIgnoreCase(t, name)) return true;
+  }
+  return false;
+}
+
 }  // namespace nsmp::http

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include "http/message.h"
 
 namespace nsmp::http {
 
@@ -37,5 +40,17 @@ void forEachListToken(std::string_view list, Fn fn) {
     list.remove_prefix(comma + 1);
   }
 }
+
+// The names a message's Connection headers list (RFC 9110 §7.6.1), collected
+// once per message so that checking each header is O(tokens), not a rescan of
+// every header (a VM may send 100 fields). No allocation without Connection.
+class ConnectionTokens {
+ public:
+  explicit ConnectionTokens(const HeadFields& head);
+  bool lists(std::string_view name) const;
+
+ private:
+  std::vector<std::string_view> tokens_;
+};
 
 }  // namespace nsmp::http

@@ -54,17 +54,6 @@ bool splitAbsolute(std::string_view target, std::string_view* authority, std::st
   return true;
 }
 
-bool listedInConnection(const HeadFields& head, std::string_view name) {
-  bool found = false;
-  for (const Header& h : head.headers) {
-    if (classifyRequestHeader(h.name) != HeaderClass::kConnection) continue;
-    forEachListToken(h.value, [&](std::string_view tok) {
-      if (equalsIgnoreCase(tok, name)) found = true;
-    });
-  }
-  return found;
-}
-
 class Writer {
  public:
   Writer(Buffer& out, size_t limit) : out_(out), limit_(limit) {}
@@ -198,6 +187,7 @@ Reply analyzeRequest(const HeadFields& head, bool keep_alive, RequestFacts* fact
 bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
                        const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
                        size_t limit) {
+  const ConnectionTokens connection(head);
   Writer w(out, limit);
   w << head.method << " " << facts.target << (facts.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   if (facts.host_from_target) w << "Host: " << facts.host << "\r\n";
@@ -207,7 +197,7 @@ bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
       w << h.name << ": " << facts.host << "\r\n";
       continue;
     }
-    if (cls != HeaderClass::kForward || listedInConnection(head, h.name)) continue;
+    if (cls != HeaderClass::kForward || connection.lists(h.name)) continue;
     w << h.name << ": " << h.value << "\r\n";
   }
   w << identity.header << ": " << identity.value << "\r\nX-Forwarded-For: " << peer_ip

@@ -24,24 +24,10 @@ ClientFraming chooseClientFraming(const MessageParser& upstream, int status, boo
   return f;
 }
 
-namespace {
-
-bool listedInConnection(const HeadFields& head, std::string_view name) {
-  bool found = false;
-  for (const Header& h : head.headers) {
-    if (classifyResponseHeader(h.name) != HeaderClass::kConnection) continue;
-    forEachListToken(h.value, [&](std::string_view tok) {
-      if (equalsIgnoreCase(tok, name)) found = true;
-    });
-  }
-  return found;
-}
-
-}  // namespace
-
 bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
                      const ClientFraming& framing, uint8_t client_minor, Buffer& out,
                      size_t limit) {
+  const ConnectionTokens connection(head);
   size_t before = out.size();
   bool ok = true;
   auto put = [&](std::string_view s) {
@@ -63,7 +49,7 @@ bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
     // Content-Length is metadata, passed on as the upstream sent it.
     bool meta_length = cls == HeaderClass::kContentLength && framing.framing == Framing::kNone &&
                        upstream.hasContentLength();
-    if ((cls != HeaderClass::kForward && !meta_length) || listedInConnection(head, h.name)) {
+    if ((cls != HeaderClass::kForward && !meta_length) || connection.lists(h.name)) {
       continue;
     }
     put(h.name);
@@ -93,6 +79,7 @@ bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
 }
 
 bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
+  const ConnectionTokens connection(head);
   bool ok = true;
   auto put = [&](std::string_view v) {
     if (out.append(v, limit) != v.size()) ok = false;
@@ -105,8 +92,7 @@ bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
   put(head.reason);
   put("\r\n");
   for (const Header& h : head.headers) {
-    if (classifyResponseHeader(h.name) != HeaderClass::kForward ||
-        listedInConnection(head, h.name)) {
+    if (classifyResponseHeader(h.name) != HeaderClass::kForward || connection.lists(h.name)) {
       continue;
     }
     put(h.name);

@@ -90,7 +90,12 @@ std::string localAddress(int fd) {
     if (in6.sin6_scope_id != 0 && !IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr)) {
       char name[IF_NAMESIZE] = {};
       if (::if_indextoname(in6.sin6_scope_id, name)) {
-        return "[" + p.ip() + "%" + name + "]:" + std::to_string(p.port);
+        char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 16];
+        char ip[INET6_ADDRSTRLEN];
+        p.formatIp(ip);
+        int n =
+            std::snprintf(buf, sizeof buf, "[%s%%%s]:%u", ip, name, static_cast<unsigned>(p.port));
+        return std::string(buf, static_cast<size_t>(n));
       }
     }
   }

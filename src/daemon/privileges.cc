@@ -40,6 +40,11 @@ StartupResult<std::pair<unsigned long, std::string>> resolve(Database db, const 
   } else if (auto n = parseNumericId<gid_t>(key)) {
     id = *n;
   }
+  if (key.empty()) {
+    // Staying who we are needs no look-up; skipping getent keeps the start
+    // fast (the name only labels messages).
+    return std::pair<unsigned long, std::string>(*id, std::to_string(*id));
+  }
   auto found = lookupAccount(db, id ? std::to_string(*id) : key);
   if (!found) return StartupError{found.error()};
   if (id) {

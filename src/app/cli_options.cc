@@ -129,6 +129,17 @@ constexpr OptionSpec kOptions[] = {
      if (n) s.options.listener.maxconn = static_cast<uint32_t>(*n);
      return n.has_value();
    }},
+  {"upstream_keepalive", "N",
+   "idle agent connections kept for GET/HEAD to reuse (default 0: none)",
+   [](ParseState& s, std::string_view v, std::string* e) {
+     auto n = parseCount(v, 0, 1024, e);
+     if (n) s.options.listener.upstream_keepalive = static_cast<uint32_t>(*n);
+     return n.has_value();
+   }},
+  {"timeout_upstream_idle", "SECONDS", "a kept agent connection is closed after this (default 5)",
+   [](ParseState& s, std::string_view v, std::string* e) {
+     return storeTimeout(v, e, &s.options.listener.upstream_idle);
+   }},
   {"max_body_size", "BYTES", "largest request body; larger gets 413 (default 1M)",
    [](ParseState& s, std::string_view v, std::string* e) {
      return store(parseSize(v, e), &s.options.listener.max_body);

@@ -17,6 +17,9 @@ namespace {
 
 using Words = std::vector<std::string>;
 
+// Idle agent connections kept under "option http-keep-alive".
+constexpr uint32_t kKeptUpstreams = 64;
+
 enum class Section : uint8_t { kNone, kGlobal, kDefaults, kListen, kBackend };
 
 std::string unsupported(const Words& w, size_t n) {
@@ -214,11 +217,19 @@ std::string Parser::proxyDirective(const Words& w) {
   }
   if (k == "option") {
     // Behaviour the engine has anyway: logging each request (httplog), not
-    // logging connections without a request (dontlognull), closing the
-    // upstream connection after each response (http-server-close) and
-    // sending X-Forwarded-For (forwardfor; replaced, never appended).
-    if (w.size() == 2 && (w[1] == "httplog" || w[1] == "dontlognull" ||
-                          w[1] == "http-server-close" || w[1] == "forwardfor")) {
+    // logging connections without a request (dontlognull) and sending
+    // X-Forwarded-For (forwardfor; replaced, never appended).
+    if (w.size() == 2 && (w[1] == "httplog" || w[1] == "dontlognull" || w[1] == "forwardfor")) {
+      return {};
+    }
+    // haproxy keeps idle server connections unless told to close them; the
+    // last of the two options wins, as in haproxy.
+    if (w.size() == 2 && w[1] == "http-server-close") {
+      out_.listener.upstream_keepalive = 0;
+      return {};
+    }
+    if (w.size() == 2 && w[1] == "http-keep-alive") {
+      out_.listener.upstream_keepalive = kKeptUpstreams;
       return {};
     }
     return unsupported(w, w.size());

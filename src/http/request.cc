@@ -186,7 +186,7 @@ Reply analyzeRequest(const HeadFields& head, bool keep_alive, RequestFacts* fact
 
 bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
                        const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
-                       size_t limit) {
+                       size_t limit, bool keep_alive) {
   const ConnectionTokens connection(head);
   Writer w(out, limit);
   w << head.method << " " << facts.target << (facts.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
@@ -200,8 +200,8 @@ bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
     if (cls != HeaderClass::kForward || connection.lists(h.name)) continue;
     w << h.name << ": " << h.value << "\r\n";
   }
-  w << identity.header << ": " << identity.value << "\r\nX-Forwarded-For: " << peer_ip
-    << "\r\nConnection: close\r\n";
+  w << identity.header << ": " << identity.value << "\r\nX-Forwarded-For: " << peer_ip << "\r\n";
+  if (!keep_alive || facts.minor == 0) w << "Connection: close\r\n";
   if (facts.body == BodyKind::kLength) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, facts.content_length);

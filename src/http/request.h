@@ -41,10 +41,11 @@ struct UpstreamIdentity {
 // Writes the head sent to the metadata agent: the client's end-to-end headers
 // in order, none of the identity, hop-by-hop, framing or '_' headers, then
 // exactly one identity header and one X-Forwarded-For with the peer address,
-// "Connection: close" and the body framing. Returns false if it does not fit
-// in `limit` bytes.
+// "Connection: close" (unless `keep_alive`: the proxy reuses the connection,
+// HTTP/1.1 requests only) and the body framing. Returns false if it does not
+// fit in `limit` bytes.
 bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
                        const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
-                       size_t limit);
+                       size_t limit, bool keep_alive = false);
 
 }  // namespace nsmp::http

@@ -65,6 +65,10 @@ struct ListenerConfig {
   uint32_t maxconn = 1024;
   uint64_t max_body = 1u << 20;   // request body limit; larger gets 413
   uint32_t connect_attempts = 3;  // to the upstream, before answering 503
+  // Idle agent connections kept for reuse (0: a fresh connection and
+  // "Connection: close" per request, as Neutron's haproxy config does).
+  uint32_t upstream_keepalive = 0;
+  Millis upstream_idle{5'000};  // an idle kept connection is closed after this
   RateLimit rate_limit;
 };
 

@@ -26,7 +26,7 @@ const char* identityHeaderName(IdentityKind kind) {
 }
 
 Listener::Listener(Worker& worker, ListenerConfig config, std::vector<net::Fd> sockets)
-    : worker_(worker), config_(std::move(config)) {
+    : worker_(worker), config_(std::move(config)), upstreams_(worker.loop(), config_) {
   identity_ = {identityHeaderName(config_.identity.kind), config_.identity.value};
   for (net::Fd& fd : sockets) {
     auto s = std::make_unique<Socket>();
@@ -71,6 +71,7 @@ void Listener::stopAccepting() {
 
 void Listener::drainSessions() {
   draining_ = true;
+  upstreams_.closeIdle();
   for (Session* s = sessions_; s;) {
     Session* next = s->next_;
     s->drain();  // may unlink s

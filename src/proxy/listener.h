@@ -16,6 +16,7 @@
 #include "net/fd.h"
 #include "proxy/config.h"
 #include "proxy/rate_limiter.h"
+#include "proxy/upstream_pool.h"
 
 namespace nsmp::proxy {
 
@@ -51,6 +52,7 @@ class Listener final : public event::IoHandler {
   const http::UpstreamIdentity& identity() const { return identity_; }
   Counters& counters() { return counters_; }
   RateLimiter* rateLimiter() { return rate_limiter_.get(); }
+  UpstreamPool& upstreams() { return upstreams_; }
   Worker& worker() { return worker_; }
   size_t sessionCount() const { return counters_.active; }
   std::string describe() const;  // "listening on 127.0.0.1:9697, [fe80::...]:9697"
@@ -70,6 +72,7 @@ class Listener final : public event::IoHandler {
   http::UpstreamIdentity identity_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  UpstreamPool upstreams_;  // after config_: it reads the socket path and limits
   Counters counters_;
   Session* sessions_ = nullptr;  // intrusive list of live sessions
   bool accepting_ = true;

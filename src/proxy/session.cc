@@ -44,14 +44,13 @@ Session::Session(Listener& listener, net::Fd client, const net::PeerAddress& pee
     : listener_(listener), loop_(listener.worker().loop()), timer_(loop_, this), peer_(peer) {
   client_.fd = client.release();
   client_.handler = this;
-  upstream_.handler = this;
   request_sink_.s = this;
   response_sink_.s = this;
 }
 
 Session::~Session() {
   if (client_.fd >= 0) ::close(client_.fd);
-  if (upstream_.fd >= 0) ::close(upstream_.fd);
+  // close() ran before deletion and gave the upstream connection back.
 }
 
 void Session::start() {
@@ -259,6 +258,11 @@ void Session::onHead() {
     return localReply(http::Reply::kBodyTooLarge);
   }
   keep_alive_ = facts.keep_alive && !draining_;
+  upstream_keep_ = cfg.upstream_keepalive > 0 && facts.minor >= 1 && !draining_;
+  // Only a request that may be sent twice (RFC 9110 §9.2.2) goes over a kept
+  // connection: if the agent closed it meanwhile, the request is repeated.
+  may_reuse_ = upstream_keep_ && facts.body == http::BodyKind::kNone &&
+               (h.method_id == HTTP_GET || h.method_id == HTTP_HEAD);
   client_minor_ = facts.minor;
   head_request_ = facts.head_method;
   request_body_ = facts.body;
@@ -272,7 +276,7 @@ void Session::onHead() {
   char ip[INET6_ADDRSTRLEN];
   size_t ip_len = peer_.formatIp(ip);
   if (!http::writeUpstreamHead(h, facts, listener_.identity(), {ip, ip_len}, upstream_out_,
-                               kOutLimit)) {
+                               kOutLimit, upstream_keep_)) {
     return localReply(http::Reply::kHeadersTooLarge);
   }
   client_in_.consume(head.size());
@@ -291,11 +295,11 @@ void Session::onHead() {
 
 void Session::connectUpstream() {
   ++attempts_;
-  Result<net::Fd> fd = net::connectUnix(listener_.config().upstream_socket);
-  if (!fd) {
+  Result<UpstreamConn*> conn = listener_.upstreams().acquire(this, may_reuse_);
+  if (!conn) {
     ++listener_.counters().upstream_connect_failures;
     log::debug("upstream {} attempt {}: {}", listener_.config().upstream_socket, attempts_,
-               fd.status().message());
+               conn.status().message());
     if (attempts_ < listener_.config().connect_attempts) {
       setPhase(Phase::kConnecting);
       wait(Wait::kRetry);
@@ -303,15 +307,10 @@ void Session::connectUpstream() {
     }
     return localReply(http::Reply::kUpstreamUnavailable);
   }
-  upstream_.fd = fd->release();
+  upstream_ = *conn;
   upstream_rx_ = {};
-  // No EPOLLOUT: the head is written at once, and a UNIX socket would raise
-  // an EPOLLOUT edge each time the agent reads. Added only if a send blocks.
-  upstream_wants_out_ = false;
-  if (Status s = loop_.add(upstream_, EPOLLIN | EPOLLRDHUP); !s) {
-    log::error("cannot watch upstream connection: {}", s.message());
-    return localReply(http::Reply::kUpstreamUnavailable);
-  }
+  upstream_got_ = false;
+  if (upstream_->reused()) replay_.assign(upstream_out_.view());
   response_parser_.reset(head_request_);
   scanner_ = kResponseScanner;
   setPhase(Phase::kExchange);
@@ -342,20 +341,21 @@ void Session::pumpRequestBody() {
 }
 
 bool Session::flushUpstream() {
-  while (upstream_.fd >= 0 && !upstream_out_.empty()) {
-    ssize_t n = ::send(upstream_.fd, upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
+  while (upstreamFd() >= 0 && !upstream_out_.empty()) {
+    ssize_t n = ::send(upstreamFd(), upstream_out_.data(), upstream_out_.size(), MSG_NOSIGNAL);
     if (n > 0) {
       upstream_out_.consume(static_cast<size_t>(n));
       ++moved_;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!upstream_wants_out_) {
-        upstream_wants_out_ = true;
-        (void)loop_.modify(upstream_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+      if (!upstream_->wants_out) {
+        upstream_->wants_out = true;
+        (void)loop_.modify(upstream_->watcher(), EPOLLIN | EPOLLOUT | EPOLLRDHUP);
       }
       return false;
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
+      if (retryStale()) return false;
       // The agent closed its side: whatever it answered is still readable;
       // the rest of this request body is abandoned.
       upstream_out_.clear();
@@ -373,12 +373,14 @@ bool Session::flushUpstream() {
 // complete response needs no recv() of the EOF. Only a response that is not
 // complete yet reads on (see processResponse).
 void Session::readUpstream() {
-  if (!response_done_) {
-    readSide(upstream_.fd, upstream_in_, Buffer::kBlockSize, upstream_rx_, false);
+  if (!response_done_ &&
+      readSide(upstreamFd(), upstream_in_, Buffer::kBlockSize, upstream_rx_, false)) {
+    upstream_got_ = true;
   }
 }
 
 void Session::processResponse() {
+  if (!response_started_ && upstream_rx_.eof && upstream_in_.empty() && retryStale()) return;
   while (!response_started_) {
     if (upstream_in_.empty() && !upstream_rx_.eof) return;
     switch (scanner_.scan(upstream_in_.view())) {
@@ -414,7 +416,11 @@ void Session::processResponse() {
 void Session::completeResponse() {
   http::encodeBodyEnd(client_framing_.framing, client_out_, kOutLimit + kFramingSlack);
   response_done_ = true;
-  closeUpstream();  // one request per upstream connection, as the agent expects
+  // Kept only if both sides said keep-alive and nothing is left over: a byte
+  // after the response's end would otherwise answer the next request.
+  releaseUpstream(upstream_keep_ && response_parser_.keepAlive() && request_done_ &&
+                  upstream_out_.empty() && upstream_in_.empty() && !upstream_rx_.eof &&
+                  !upstream_rx_.hup && !draining_);
   ++moved_;
 }
 
@@ -482,7 +488,7 @@ void Session::stepExchange() {
   readUpstream();
   processResponse();
   if (phase_ != Phase::kExchange) return;
-  if (!response_done_ && upstream_.fd >= 0 && upstream_rx_.hup && !upstream_rx_.readable &&
+  if (!response_done_ && upstreamFd() >= 0 && upstream_rx_.hup && !upstream_rx_.readable &&
       !upstream_rx_.eof) {
     upstream_rx_.readable = true;  // hung up, response incomplete: read on to EOF
     ++moved_;
@@ -531,7 +537,8 @@ void Session::resetRequest() {
   response_started_ = response_done_ = false;
   response_status_ = 0;
   reply_reason_ = "-";
-  first_request_ = false;
+  upstream_keep_ = may_reuse_ = false;
+  if (!replay_.empty()) std::string().swap(replay_);
 }
 
 void Session::localReply(http::Reply r) {
@@ -584,10 +591,25 @@ void Session::abort(const char* why) {
   close();
 }
 
-void Session::closeUpstream() {
-  if (upstream_.fd < 0) return;
-  ::close(upstream_.fd);  // also leaves the epoll set
-  upstream_.fd = -1;
+void Session::closeUpstream() { releaseUpstream(false); }
+
+void Session::releaseUpstream(bool reusable) {
+  if (!upstream_) return;
+  listener_.upstreams().release(upstream_, reusable);
+  upstream_ = nullptr;
+}
+
+// A kept connection that the agent closed before answering: the request (a
+// GET or HEAD without body, see onHead) goes again on a fresh connection.
+bool Session::retryStale() {
+  if (!upstream_ || !upstream_->reused() || upstream_got_ || response_started_) return false;
+  releaseUpstream(false);
+  upstream_out_.clear();
+  upstream_out_.append(replay_, kOutLimit);
+  may_reuse_ = false;
+  connectUpstream();
+  ++moved_;
+  return true;
 }
 
 void Session::close() {

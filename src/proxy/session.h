@@ -1,6 +1,7 @@
 // One client connection and the requests it carries, one at a time: the head
-// is read and checked, a fresh UNIX connection to the metadata agent carries
-// the rewritten request, and the response is relayed back re-framed. Pipelined
+// is read and checked, a UNIX connection to the metadata agent (fresh, or a
+// kept one, see upstream_pool.h) carries the rewritten request, and the
+// response is relayed back re-framed. Pipelined
 // requests wait in the client buffer until the response before them is sent,
 // so answers leave in order and memory stays bounded.
 //
@@ -23,6 +24,7 @@
 #include "http/response.h"
 #include "net/address.h"
 #include "net/fd.h"
+#include "proxy/upstream_pool.h"
 
 namespace nsmp::proxy {
 
@@ -94,6 +96,9 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   void startClosing();
   void abort(const char* why);
   void closeUpstream();
+  void releaseUpstream(bool reusable);
+  bool retryStale();
+  int upstreamFd() const { return upstream_ ? upstream_->fd() : -1; }
   void wait(Wait w);
   void rearmExchangeTimer();
   void logAccess(int status, const char* reason);
@@ -101,7 +106,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   Listener& listener_;
   event::Loop& loop_;
   event::Watcher client_;
-  event::Watcher upstream_;
+  UpstreamConn* upstream_ = nullptr;
   event::Timer timer_;
   net::PeerAddress peer_;
 
@@ -114,6 +119,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
 
   // The request in flight.
   std::string request_line_;  // for the access log
+  std::string replay_;        // the head sent over a kept connection, until answered
   event::TimePoint request_start_{};
   uint64_t body_bytes_ = 0;
   uint64_t response_bytes_ = 0;
@@ -122,9 +128,10 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   uint8_t client_minor_ = 1;
   uint8_t attempts_ = 0;
   bool head_request_ = false;
-  bool expect_answered_ = false;
-  bool upstream_wants_out_ =
-      false;  // EPOLLOUT added after a blocked send  // the proxy sent its own 100 Continue
+  bool expect_answered_ = false;  // the proxy sent its own 100 Continue
+  bool upstream_keep_ = false;    // the head asks the agent to keep the connection
+  bool may_reuse_ = false;        // a kept connection may carry this request
+  bool upstream_got_ = false;     // the agent sent bytes on this connection
   bool keep_alive_ = false;
   bool request_done_ = false;  // whole request body handed to upstream_out_
   bool response_started_ = false;
@@ -135,7 +142,6 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
 
   Phase phase_ = Phase::kHead;
   Wait waiting_ = Wait::kNone;
-  bool first_request_ = true;
   Inbound client_rx_;
   Inbound upstream_rx_;
   bool draining_ = false;

@@ -59,10 +59,12 @@ void Worker::logCounters() const {
     }
     log::info(
         "counters {}: accepted={} active={} requests={} 2xx={} 3xx={} 4xx={} 5xx={} "
-        "bytes_out={} upstream_connect_failures={} local_replies:{}",
+        "bytes_out={} upstream_connect_failures={} upstream_opened={} upstream_reused={} "
+        "local_replies:{}",
         l->config().uuid, c.accepted, c.active, c.requests, c.responses_by_class[2],
         c.responses_by_class[3], c.responses_by_class[4], c.responses_by_class[5],
-        c.bytes_to_client, c.upstream_connect_failures, replies.empty() ? " none" : replies);
+        c.bytes_to_client, c.upstream_connect_failures, l->upstreams().stats().opened,
+        l->upstreams().stats().reused, replies.empty() ? " none" : replies);
   }
 }
 

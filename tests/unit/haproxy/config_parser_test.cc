@@ -229,6 +229,25 @@ TEST(ParseHaproxyConfig, TimeoutsWithUnitsAndBareMilliseconds) {
   EXPECT_EQ(c->listener.maxconn, 10u);
 }
 
+TEST(ParseHaproxyConfig, ServerKeepAliveFollowsTheLastConnectionOption) {
+  const std::string listen =
+      "listen l\n bind 127.0.0.1:9697\n server s /run/m.sock\n"
+      " http-request set-header X-Neutron-Network-ID n1\n";
+  auto closing = parseHaproxyConfig("defaults\n option http-server-close\n" + listen);
+  ASSERT_TRUE(closing.ok()) << closing.error();
+  EXPECT_EQ(closing->listener.upstream_keepalive, 0u);
+  auto keeping = parseHaproxyConfig("defaults\n option http-keep-alive\n" + listen);
+  ASSERT_TRUE(keeping.ok()) << keeping.error();
+  EXPECT_GT(keeping->listener.upstream_keepalive, 0u);
+  auto both =
+      parseHaproxyConfig("defaults\n option http-keep-alive\n option http-server-close\n" + listen);
+  ASSERT_TRUE(both.ok()) << both.error();
+  EXPECT_EQ(both->listener.upstream_keepalive, 0u);
+  auto none = parseHaproxyConfig(listen);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_EQ(none->listener.upstream_keepalive, 0u);
+}
+
 TEST(ParseHaproxyConfig, DelHeaderOfStrippedHeadersIsAccepted) {
   auto c = parseHaproxyConfig(
       "listen l\n bind 127.0.0.1:9697\n server s /run/m.sock\n"

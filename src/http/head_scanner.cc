@@ -2,8 +2,32 @@
 
 namespace nsmp::http {
 
+namespace {
+
+// Bytes that need a decision: CR, LF and the other controls except HTAB.
+constexpr bool special(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+}  // namespace
+
 HeadScanner::State HeadScanner::scan(std::string_view data) {
   while (pos_ < data.size()) {
+    // Fast path: a run of ordinary bytes, checked against the size limit
+    // once for the run rather than once per byte. A field line must not
+    // start with SP/HTAB, so line starts take the byte-by-byte path below.
+    if (!cr_ && !(pos_ == line_start_ && !in_start_line_)) {
+      size_t end = pos_;
+      const size_t size = data.size();
+      const char* p = data.data();
+      while (end < size && !special(static_cast<unsigned char>(p[end]))) ++end;
+      if (end != pos_) {
+        if (in_start_line_ ? end - line_start_ > limits_.max_start_line
+                           : end - block_start_ > limits_.max_header_block) {
+          return fail(in_start_line_ ? Reply::kUriTooLong : Reply::kHeadersTooLarge);
+        }
+        pos_ = end;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(data[pos_]);
     if (cr_) {
       if (c != '\n') return fail(Reply::kBareCrOrLf);
@@ -33,7 +57,7 @@ HeadScanner::State HeadScanner::scan(std::string_view data) {
       cr_ = true;
     } else if (c == '\n') {
       return fail(Reply::kBareCrOrLf);
-    } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+    } else if (special(c)) {
       return fail(in_start_line_ ? Reply::kInvalidRequest : Reply::kInvalidHeaderValue);
     } else if (pos_ == line_start_ && !in_start_line_ && (c == ' ' || c == '\t')) {
       return fail(Reply::kObsFold);

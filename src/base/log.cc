@@ -20,6 +20,9 @@ struct State {
   std::string tag;  // syslog ident must outlive openlog()
   bool debug = false;
   std::string buffer;
+  time_t stamp_sec = -1;  // the second `stamp` shows: formatted once per second
+  char stamp[32] = {};
+  size_t stamp_len = 0;
 };
 
 State& state() {
@@ -133,14 +136,20 @@ void write(Level level, std::string_view line) {
     ::syslog(syslogPriority(level), "%.*s", static_cast<int>(line.size()), line.data());
     return;
   }
-  char stamp[32];
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm parts{};
-  ::gmtime_r(&ts.tv_sec, &parts);
-  size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &parts);
-  fmt::format_to(std::back_inserter(s.buffer), "{}.{:03d}Z {} {}\n", std::string_view(stamp, n),
-                 static_cast<int>(ts.tv_nsec / 1'000'000), levelName(level), line);
+  if (ts.tv_sec != s.stamp_sec) {
+    tm parts{};
+    ::gmtime_r(&ts.tv_sec, &parts);
+    s.stamp_len = std::strftime(s.stamp, sizeof s.stamp, "%Y-%m-%dT%H:%M:%S", &parts);
+    s.stamp_sec = ts.tv_sec;
+  }
+  auto ms = static_cast<int>(ts.tv_nsec / 1'000'000);
+  const char millis[5] = {'.', static_cast<char>('0' + ms / 100),
+                          static_cast<char>('0' + ms / 10 % 10), static_cast<char>('0' + ms % 10),
+                          'Z'};
+  s.buffer.append(s.stamp, s.stamp_len).append(millis, sizeof millis).append(" ");
+  s.buffer.append(levelName(level)).append(" ").append(line).append("\n");
   if (level >= Level::kWarning || s.buffer.size() >= kFlushThreshold) flush();
 }
 

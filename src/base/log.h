@@ -24,21 +24,29 @@ void flush();   // write what is buffered
 
 void write(Level level, std::string_view line);
 
+// Formats into a stack buffer (no allocation for lines up to 500 bytes).
+template <typename... Args>
+void emit(Level level, fmt::format_string<Args...> f, Args&&... args) {
+  fmt::memory_buffer line;
+  fmt::format_to(std::back_inserter(line), f, std::forward<Args>(args)...);
+  write(level, std::string_view(line.data(), line.size()));
+}
+
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {
-  if (debugEnabled()) write(Level::kDebug, fmt::format(f, std::forward<Args>(args)...));
+  if (debugEnabled()) emit(Level::kDebug, f, std::forward<Args>(args)...);
 }
 template <typename... Args>
 void info(fmt::format_string<Args...> f, Args&&... args) {
-  write(Level::kInfo, fmt::format(f, std::forward<Args>(args)...));
+  emit(Level::kInfo, f, std::forward<Args>(args)...);
 }
 template <typename... Args>
 void warning(fmt::format_string<Args...> f, Args&&... args) {
-  write(Level::kWarning, fmt::format(f, std::forward<Args>(args)...));
+  emit(Level::kWarning, f, std::forward<Args>(args)...);
 }
 template <typename... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {
-  write(Level::kError, fmt::format(f, std::forward<Args>(args)...));
+  emit(Level::kError, f, std::forward<Args>(args)...);
 }
 
 }  // namespace nsmp::log

@@ -634,10 +634,16 @@ void Session::logAccess(int status, const char* reason) {
   ++c.requests;
   if (status >= 100 && status < 600) ++c.responses_by_class[status / 100];
   c.bytes_to_client += response_bytes_;
-  double ms = std::chrono::duration<double, std::milli>(loop_.now() - request_start_).count();
-  if (request_start_ == event::TimePoint{}) ms = 0;
-  log::info("access {} \"{}\" {} {} {:.1f}ms {}", peer_.ipPort(),
-            request_line_.empty() ? "-" : request_line_, status, response_bytes_, ms, reason);
+  // Tenths of a millisecond, formatted from integers (no floating point).
+  int64_t tenths = 0;
+  if (request_start_ != event::TimePoint{}) {
+    tenths = std::chrono::duration_cast<std::chrono::microseconds>(loop_.now() - request_start_)
+                 .count() /
+             100;
+  }
+  log::info("access {} \"{}\" {} {} {}.{}ms {}", peer_.ipPort(),
+            request_line_.empty() ? "-" : request_line_, status, response_bytes_, tenths / 10,
+            tenths % 10, reason);
 }
 
 }  // namespace nsmp::proxy

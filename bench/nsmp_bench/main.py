@@ -29,11 +29,11 @@ def parse_args(argv):
     p.add_argument("--instances", type=int, help="instances started at once for PSS (100)")
     p.add_argument("--starts", type=int, help="starts for the exec-to-accept median (20)")
     p.add_argument("--proxies", default=",".join(p.key for p in proxies.ALL),
-                   help="which proxies (ours,haproxy,haproxy-ka,nginx,nginx-pool)")
+                   help="which proxies (" + ",".join(p.key for p in proxies.ALL) + ")")
     p.add_argument("--backends", default="close,keepalive",
                    help="backend modes: close (as Neutron's agent) and keepalive; on the "
                         "keep-alive backend only proxies that reuse upstream connections run, "
-                        "plus ours")
+                        "plus ours and haproxy with Neutron's config")
     p.add_argument("--bin", default=os.environ.get("BIN"),
                    help="ns-metadata-proxy binary (default $BIN, then build-bench/, build/)")
     p.add_argument("--ours-args", default="", help="extra arguments for our binary")
@@ -98,7 +98,7 @@ def plan(args):
     out = []
     for mode in args.backends:
         for p in args.proxies:
-            if mode == "close" or p.reuses_upstream or p.kind == "ours":
+            if proxies.runs_on(p, mode):
                 out.append((p, mode))
     return out
 

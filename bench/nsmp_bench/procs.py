@@ -174,43 +174,39 @@ def try_connect(addr, family=socket.AF_INET):
         return None
 
 
-def wait_tcp(port, proc, timeout=10.0):
-    """Waits until 127.0.0.1:port accepts a connection; raises if proc died or time ran out."""
+def _connects(addr, family):
+    s = try_connect(addr, family)
+    if s:
+        s.close()
+    return s is not None
+
+
+def _wait(ready, proc, what, timeout):
+    """Polls ready() until true; raises if proc died first or time ran out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        s = try_connect(("127.0.0.1", port))
-        if s:
-            s.close()
+        if ready():
             return
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening")
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before {what}")
         time.sleep(0.005)
-    raise RuntimeError(f"{proc.args[0]} did not listen on port {port} within {timeout}s")
+    raise RuntimeError(f"{proc.args[0]} did not reach '{what}' within {timeout}s")
+
+
+def wait_tcp(port, proc, timeout=10.0):
+    """Waits until 127.0.0.1:port accepts a connection."""
+    _wait(lambda: _connects(("127.0.0.1", port), socket.AF_INET), proc,
+          f"listening on port {port}", timeout)
 
 
 def wait_unix(path, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        s = try_connect(path, socket.AF_UNIX)
-        if s:
-            s.close()
-            return
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening")
-        time.sleep(0.005)
-    raise RuntimeError(f"{proc.args[0]} did not listen on {path} within {timeout}s")
+    """Waits until the UNIX stream socket at path accepts a connection."""
+    _wait(lambda: _connects(path, socket.AF_UNIX), proc, f"listening on {path}", timeout)
 
 
 def wait_unix_dgram(path, proc, timeout=10.0):
     """Waits until a datagram socket is bound at path (the file exists)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            return
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before binding")
-        time.sleep(0.005)
-    raise RuntimeError(f"{proc.args[0]} did not bind {path} within {timeout}s")
+    _wait(lambda: os.path.exists(path), proc, f"binding {path}", timeout)
 
 
 def http_get(port, path="/openstack/latest/meta_data.json", timeout=5.0):

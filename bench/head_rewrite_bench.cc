@@ -89,7 +89,7 @@ bool rewriteRequest(std::string_view wire, http::HeadScanner& scanner, http::Mes
   }
   out.clear();
   return http::writeUpstreamHead(fields, facts, {"X-Neutron-Network-ID", kNetworkId}, "192.0.2.10",
-                                 out, kOutLimit);
+                                 out, kOutLimit) == http::Reply::kNone;
 }
 
 void benchRequest(benchmark::State& state, std::string_view wire) {

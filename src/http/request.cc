@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "http/head_scanner.h"
 #include "http/header_names.h"
 
 namespace nsmp::http {
@@ -51,7 +52,7 @@ bool splitAbsolute(std::string_view target, std::string_view* authority, std::st
   size_t slash = rest.find_first_of("/?");
   *authority = rest.substr(0, slash);
   *path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-  return true;
+  return true;  // a path of "?query" gets its "/" when written (writeUpstreamHead)
 }
 
 class Writer {
@@ -184,24 +185,37 @@ Reply analyzeRequest(const HeadFields& head, bool keep_alive, RequestFacts* fact
   return Reply::kNone;
 }
 
-bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
-                       const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
-                       size_t limit, bool keep_alive) {
+Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
+                        const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
+                        size_t limit, bool keep_alive) {
   const ConnectionTokens connection(head);
   Writer w(out, limit);
-  w << head.method << " " << facts.target << (facts.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  if (facts.host_from_target) w << "Host: " << facts.host << "\r\n";
+  // RFC 9112 §3.2.1: an empty path is sent as "/" (absolute-form "http://h?q").
+  w << head.method << (facts.target.front() == '?' ? " /" : " ") << facts.target
+    << (facts.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  const size_t block_start = out.size();
+  uint32_t fields = 2;  // identity and X-Forwarded-For
+  if (facts.host_from_target) {
+    w << "Host: " << facts.host << "\r\n";
+    ++fields;
+  }
   for (const Header& h : head.headers) {
     HeaderClass cls = classifyRequestHeader(h.name);
     if (cls == HeaderClass::kHost) {
       w << h.name << ": " << facts.host << "\r\n";
+      ++fields;
       continue;
     }
     if (cls != HeaderClass::kForward || connection.lists(h.name)) continue;
     w << h.name << ": " << h.value << "\r\n";
+    ++fields;
   }
   w << identity.header << ": " << identity.value << "\r\nX-Forwarded-For: " << peer_ip << "\r\n";
-  if (!keep_alive || facts.minor == 0) w << "Connection: close\r\n";
+  if (!keep_alive || facts.minor == 0) {
+    w << "Connection: close\r\n";
+    ++fields;
+  }
+  if (facts.body != BodyKind::kNone) ++fields;
   if (facts.body == BodyKind::kLength) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, facts.content_length);
@@ -211,7 +225,15 @@ bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
     w << "Transfer-Encoding: chunked\r\n";
   }
   w << "\r\n";
-  return w.ok();
+  // The agent gets no more than the proxy itself accepts: a client head at
+  // the field or size limit grows by the proxy's own fields, and would then
+  // break the next parser's limits (Python's http.client stops at 100).
+  const HeadLimits limits;
+  if (fields > limits.max_fields) return Reply::kTooManyHeaders;
+  if (!w.ok() || out.size() - block_start > limits.max_header_block) {
+    return Reply::kHeadersTooLarge;
+  }
+  return Reply::kNone;
 }
 
 }  // namespace nsmp::http

@@ -43,9 +43,10 @@ struct UpstreamIdentity {
 // exactly one identity header and one X-Forwarded-For with the peer address,
 // "Connection: close" (unless `keep_alive`: the proxy reuses the connection,
 // HTTP/1.1 requests only) and the body framing. Returns false if it does not
-// fit in `limit` bytes.
-bool writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
-                       const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
-                       size_t limit, bool keep_alive = false);
+// fit in `limit` bytes or would exceed the field count or header block size
+// of HeadLimits (the limits the proxy itself accepts): then the 431 to send.
+Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
+                        const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
+                        size_t limit, bool keep_alive = false);
 
 }  // namespace nsmp::http

@@ -275,9 +275,11 @@ void Session::onHead() {
   }
   char ip[INET6_ADDRSTRLEN];
   size_t ip_len = peer_.formatIp(ip);
-  if (!http::writeUpstreamHead(h, facts, listener_.identity(), {ip, ip_len}, upstream_out_,
-                               kOutLimit, upstream_keep_)) {
-    return localReply(http::Reply::kHeadersTooLarge);
+  if (http::Reply r = http::writeUpstreamHead(h, facts, listener_.identity(), {ip, ip_len},
+                                              upstream_out_, kOutLimit, upstream_keep_);
+      r != http::Reply::kNone) {
+    upstream_out_.clear();
+    return localReply(r);
   }
   client_in_.consume(head.size());
   scanner_.reset();

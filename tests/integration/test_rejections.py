@@ -103,10 +103,21 @@ def test_request_line_just_under_8k_is_accepted(proxy, upstream):
     assert upstream.received[0].startswith(b"GET " + target + b" HTTP/1.1\r\n")
 
 
-def test_100_header_fields_are_accepted(proxy, upstream):
-    raw = b"GET / HTTP/1.1\r\n" + H + b"".join(b"X-H-%d: v\r\n" % i for i in range(99)) + b"\r\n"
+def test_header_fields_up_to_what_the_agent_may_get_are_accepted(proxy, upstream):
+    """The agent gets at most 100 fields too: Host and 96 more, plus the proxy's
+    identity, X-Forwarded-For and Connection, is the largest head forwarded."""
+    raw = b"GET / HTTP/1.1\r\n" + H + b"".join(b"X-H-%d: v\r\n" % i for i in range(96)) + b"\r\n"
     assert proxy.request(raw).status == 200
-    assert upstream.received[0].count(b"X-H-") == 99
+    forwarded = upstream.received[0]
+    assert forwarded.count(b"X-H-") == 96
+    assert forwarded.split(b"\r\n\r\n")[0].count(b"\r\n") == 100  # fields after the request line
+
+
+def test_header_fields_the_proxy_would_push_past_100_get_431(proxy, upstream):
+    from harness.local_reply import check_local_reply
+    raw = b"GET / HTTP/1.1\r\n" + H + b"".join(b"X-H-%d: v\r\n" % i for i in range(97)) + b"\r\n"
+    check_local_reply(proxy.request(raw), 431, "too_many_headers")
+    assert upstream.received == []
 
 
 def test_header_block_just_under_32k_is_accepted(proxy, upstream):

@@ -37,8 +37,9 @@ Outcome process(const std::string& raw) {
   o.reply = analyzeRequest(fields, parser.keepAlive(), &o.facts);
   if (o.reply != Reply::kNone) return o;
   Buffer out;
-  EXPECT_TRUE(writeUpstreamHead(fields, o.facts, {"X-Neutron-Network-ID", "net-1"}, "192.0.2.5",
-                                out, 64 * 1024));
+  EXPECT_EQ(writeUpstreamHead(fields, o.facts, {"X-Neutron-Network-ID", "net-1"}, "192.0.2.5", out,
+                              64 * 1024),
+            Reply::kNone);
   o.upstream = std::string(out.view());
   return o;
 }
@@ -119,6 +120,10 @@ TEST_F(RequestPolicyTest, AbsoluteFormForTheSameHostBecomesOriginForm) {
                  std::string("GET /x?y HTTP/1.1\r\nHost: h\r\n") + kTail + "\r\n");
   expectUpstream("GET http://h HTTP/1.0\r\n\r\n",
                  std::string("GET / HTTP/1.0\r\nHost: h\r\n") + kTail + "\r\n");
+  // RFC 9112 §3.2.1: an empty path is sent as "/", also before a query
+  // (found by the fuzzer: "?y" went out as the request target).
+  expectUpstream("GET http://h?y HTTP/1.1\r\nHost: h\r\n\r\n",
+                 std::string("GET /?y HTTP/1.1\r\nHost: h\r\n") + kTail + "\r\n");
 }
 
 TEST_F(RequestPolicyTest, KeepAliveFollowsVersionAndConnection) {
@@ -179,6 +184,52 @@ TEST_F(RequestPolicyTest, RefusedRequests) {
       {"GET / FOO/1.1\r\nHost: h\r\n\r\n", Reply::kInvalidRequest},
   };
   for (const BadCase& c : cases) expectReply(c.raw, c.reply);
+}
+
+// The rewritten head must itself pass the limits the proxy accepts: a client
+// head with 100 fields would otherwise reach the agent with 103.
+TEST(UpstreamHeadLimits, FieldCountIncludesTheProxysOwnFields) {
+  for (int extra : {96, 97, 99}) {
+    std::string raw = "GET / HTTP/1.1\r\nHost: h\r\n";
+    for (int i = 0; i < extra; ++i) raw += "X-F" + std::to_string(i) + ": v\r\n";
+    raw += "\r\n";
+    HeadScanner scanner;
+    ASSERT_EQ(scanner.scan(raw), HeadScanner::State::kComplete) << extra;
+    MessageParser parser(HTTP_REQUEST);
+    parser.reset();
+    HeadFields fields;
+    ASSERT_EQ(parser.parseHead(raw, &fields), HPE_OK);
+    RequestFacts facts;
+    ASSERT_EQ(analyzeRequest(fields, parser.keepAlive(), &facts), Reply::kNone);
+    Buffer out;
+    Reply r = writeUpstreamHead(fields, facts, {"X-Neutron-Network-ID", "n"}, "192.0.2.5", out,
+                                64 * 1024);
+    // Host + extra + identity + X-Forwarded-For + Connection.
+    bool fits = extra + 4 <= 100;
+    EXPECT_EQ(r, fits ? Reply::kNone : Reply::kTooManyHeaders) << extra;
+    if (fits) {
+      HeadScanner again;
+      EXPECT_EQ(again.scan(out.view()), HeadScanner::State::kComplete);
+    }
+  }
+}
+
+TEST(UpstreamHeadLimits, HeaderBlockSizeIncludesTheProxysOwnFields) {
+  std::string raw = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: ";
+  raw += std::string(32 * 1024 - 30, 'a');
+  raw += "\r\n\r\n";
+  HeadScanner scanner;
+  ASSERT_EQ(scanner.scan(raw), HeadScanner::State::kComplete);
+  MessageParser parser(HTTP_REQUEST);
+  parser.reset();
+  HeadFields fields;
+  ASSERT_EQ(parser.parseHead(raw, &fields), HPE_OK);
+  RequestFacts facts;
+  ASSERT_EQ(analyzeRequest(fields, parser.keepAlive(), &facts), Reply::kNone);
+  Buffer out;
+  EXPECT_EQ(
+      writeUpstreamHead(fields, facts, {"X-Neutron-Network-ID", "n"}, "192.0.2.5", out, 64 * 1024),
+      Reply::kHeadersTooLarge);
 }
 
 }  // namespace

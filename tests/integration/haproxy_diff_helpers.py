@@ -208,7 +208,7 @@ class Forwarded:
         names = {n for n, _ in self.headers}
         self.trailers = b""
         if "transfer-encoding" in names:
-            self.body, self.trailers = decode_chunked(raw[len(head):])
+            self.body, self.trailers = up.split_chunked(raw[len(head):])
         else:
             self.body = up.request_body(raw)
         self.framing = ("chunked" if "transfer-encoding" in names
@@ -225,20 +225,6 @@ class Forwarded:
 
     def __repr__(self):
         return f"Forwarded({self.raw!r})"
-
-
-def decode_chunked(body):
-    """(data, trailer bytes) of a chunked body; chunk sizes and extensions dropped."""
-    out = bytearray()
-    pos = 0
-    while True:
-        eol = body.index(b"\r\n", pos)
-        size = int(body[pos:eol].split(b";")[0], 16)
-        pos = eol + 2
-        if size == 0:
-            return bytes(out), body[pos:-2] if body.endswith(b"\r\n") else body[pos:]
-        out += body[pos : pos + size]
-        pos += size + 2
 
 
 def exchange(engine, raw, responses=1, method="GET", feed="whole"):

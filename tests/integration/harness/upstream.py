@@ -127,7 +127,8 @@ def split_request(data):
     return data[:end], data[end:]
 
 
-def decode_chunked(body):
+def split_chunked(body):
+    """(data, trailer bytes) of a chunked body; chunk sizes and extensions dropped."""
     out = bytearray()
     pos = 0
     while True:
@@ -135,11 +136,17 @@ def decode_chunked(body):
         size = int(body[pos:eol].split(b";")[0], 16)
         pos = eol + 2
         if size == 0:
-            assert body[pos:] == b"\r\n", f"trailers forwarded: {body[pos:]!r}"
-            return bytes(out)
+            return bytes(out), body[pos:-2] if body.endswith(b"\r\n") else body[pos:]
         out += body[pos : pos + size]
         assert body[pos + size : pos + size + 2] == b"\r\n"
         pos += size + 2
+
+
+def decode_chunked(body):
+    """The data of a chunked body the proxy wrote: it never forwards trailers."""
+    data, trailers = split_chunked(body)
+    assert trailers == b"" and body.endswith(b"\r\n\r\n"), f"trailers forwarded: {body!r}"
+    return data
 
 
 def request_body(data):

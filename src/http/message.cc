@@ -95,7 +95,14 @@ int MessageParser::onHeadersComplete(llhttp_t* p) {
   // drops, so the message continues as plain HTTP (CONNECT is refused earlier).
   p->upgrade = 0;
   m->content_length_ = p->content_length;
-  return m->no_body_ ? 1 : 0;
+  // RFC 9112 §6.3 (1): a response to HEAD, and any 1xx, 204 or 304 response,
+  // ends with its head whatever its framing headers say. llhttp reads a body
+  // after a 204 or 304 that has Content-Length or chunked: the bytes after
+  // the head belong to no body then (found by the response fuzzer).
+  const bool bodiless_status =
+      p->type == HTTP_RESPONSE &&
+      (p->status_code < 200 || p->status_code == 204 || p->status_code == 304);
+  return m->no_body_ || bodiless_status ? 1 : 0;
 }
 int MessageParser::onBody(llhttp_t* p, const char* at, size_t len) {
   self(p)->sink_->onBodyData({at, len});

@@ -3,9 +3,14 @@
 #include <charconv>
 #include <cstdio>
 
+#include "http/head_scanner.h"
 #include "http/header_names.h"
 
 namespace nsmp::http {
+
+bool relayableResponse(const HeadFields& head) {
+  return head.major == 1 && head.status >= 100 && head.status <= 599 && head.status != 101;
+}
 
 ClientFraming chooseClientFraming(const MessageParser& upstream, int status, bool head_request,
                                   uint8_t client_minor, bool client_keep_alive) {
@@ -24,84 +29,96 @@ ClientFraming chooseClientFraming(const MessageParser& upstream, int status, boo
   return f;
 }
 
+namespace {
+
+// Writes a response head under a byte limit, counting its fields: the VM gets
+// no head the proxy itself would refuse (HeadLimits), whatever the agent sent.
+class HeadOut {
+ public:
+  HeadOut(Buffer& out, size_t limit) : out_(out), limit_(limit) {}
+
+  void statusLine(int status, std::string_view reason) {
+    char num[8];
+    auto [end, ec] = std::to_chars(num, num + sizeof num, status);
+    put("HTTP/1.1 ");
+    put({num, static_cast<size_t>(end - num)});
+    put(" ");
+    put(reason);
+    put("\r\n");
+    block_start_ = out_.size();
+  }
+  void field(std::string_view name, std::string_view value) {
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
+    ++fields_;
+  }
+  bool finish() {
+    put("\r\n");
+    const HeadLimits limits;
+    return ok_ && fields_ <= limits.max_fields &&
+           out_.size() - block_start_ <= limits.max_header_block;
+  }
+
+ private:
+  void put(std::string_view s) {
+    if (out_.append(s, limit_) != s.size()) ok_ = false;
+  }
+  Buffer& out_;
+  size_t limit_;
+  size_t block_start_ = 0;
+  uint32_t fields_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
 bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
                      const ClientFraming& framing, uint8_t client_minor, Buffer& out,
                      size_t limit) {
   const ConnectionTokens connection(head);
-  size_t before = out.size();
-  bool ok = true;
-  auto put = [&](std::string_view s) {
-    if (out.append(s, limit) != s.size()) ok = false;
-  };
-  char num[24];
-  auto number = [&](uint64_t v) {
-    auto [end, ec] = std::to_chars(num, num + sizeof num, v);
-    return std::string_view(num, static_cast<size_t>(end - num));
-  };
-  put("HTTP/1.1 ");
-  put(number(static_cast<uint64_t>(head.status)));
-  put(" ");
-  put(head.reason);
-  put("\r\n");
+  HeadOut w(out, limit);
+  w.statusLine(head.status, head.reason);
   for (const Header& h : head.headers) {
     HeaderClass cls = classifyResponseHeader(h.name);
     // HEAD and 304 responses describe the representation they omit; their
-    // Content-Length is metadata, passed on as the upstream sent it.
+    // Content-Length is metadata, passed on as the upstream sent it. A 204
+    // must not have one (RFC 9110 §8.6).
     bool meta_length = cls == HeaderClass::kContentLength && framing.framing == Framing::kNone &&
-                       upstream.hasContentLength();
+                       upstream.hasContentLength() && head.status != 204;
     if ((cls != HeaderClass::kForward && !meta_length) || connection.lists(h.name)) {
       continue;
     }
-    put(h.name);
-    put(": ");
-    put(h.value);
-    put("\r\n");
+    w.field(h.name, h.value);
   }
   if (framing.framing == Framing::kLength) {
-    put("Content-Length: ");
-    put(number(upstream.contentLength()));
-    put("\r\n");
+    char num[24];
+    auto [end, ec] = std::to_chars(num, num + sizeof num, upstream.contentLength());
+    w.field("Content-Length", {num, static_cast<size_t>(end - num)});
   } else if (framing.framing == Framing::kChunked) {
-    put("Transfer-Encoding: chunked\r\n");
+    w.field("Transfer-Encoding", "chunked");
   }
   if (!framing.keep_alive) {
-    put("Connection: close\r\n");
+    w.field("Connection", "close");
   } else if (client_minor == 0) {
-    put("Connection: keep-alive\r\n");
+    w.field("Connection", "keep-alive");
   }
-  put("\r\n");
-  if (!ok) {
-    // Roll back a partial head so the caller can answer 502 instead.
-    out.clear();
-    (void)before;
-  }
-  return ok;
+  // On false the caller discards the buffer and answers 502 instead.
+  return w.finish();
 }
 
 bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
   const ConnectionTokens connection(head);
-  bool ok = true;
-  auto put = [&](std::string_view v) {
-    if (out.append(v, limit) != v.size()) ok = false;
-  };
-  char status[8];
-  int n = std::snprintf(status, sizeof status, "%d", head.status);
-  put("HTTP/1.1 ");
-  put({status, static_cast<size_t>(n)});
-  put(" ");
-  put(head.reason);
-  put("\r\n");
+  HeadOut w(out, limit);
+  w.statusLine(head.status, head.reason);
   for (const Header& h : head.headers) {
     if (classifyResponseHeader(h.name) != HeaderClass::kForward || connection.lists(h.name)) {
       continue;
     }
-    put(h.name);
-    put(": ");
-    put(h.value);
-    put("\r\n");
+    w.field(h.name, h.value);
   }
-  put("\r\n");
-  return ok;
+  return w.finish();
 }
 
 void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {

@@ -19,6 +19,11 @@ struct ClientFraming {
   bool keep_alive = false;
 };
 
+// Whether a parsed upstream head may be relayed at all: HTTP/1.x with a
+// status from 100 to 599, and not 101 (the proxy never upgrades). llhttp
+// takes any three digits, and "HTTP/1.1 \r\n" as status 0.
+bool relayableResponse(const HeadFields& head);
+
 // Decides the framing toward the client (RFC 9112 §6.3): a body with a
 // Content-Length keeps it; a chunked or close-delimited body is re-chunked for
 // an HTTP/1.1 client and delimited by close for an HTTP/1.0 one. HEAD, 1xx,
@@ -28,12 +33,15 @@ ClientFraming chooseClientFraming(const MessageParser& upstream, int status, boo
 
 // Writes the response head for the client: the upstream's status and
 // end-to-end headers, minus hop-by-hop and framing headers, plus the chosen
-// framing and Connection. Returns false if it does not fit in `limit`.
+// framing and Connection. Returns false if it does not fit in `limit`, or
+// would break the HeadLimits the proxy itself applies (100 fields, 32 KiB):
+// the caller answers 502 instead.
 bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
                      const ClientFraming& framing, uint8_t client_minor, Buffer& out, size_t limit);
 
 // An interim (1xx) response relayed to the client: status line and end-to-end
 // headers only (RFC 9110 §15.2: a proxy forwards 1xx it did not ask for).
+// Same limits as writeClientHead.
 bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit);
 
 // A complete local reply (status line, headers, short text body).

@@ -430,7 +430,7 @@ bool Session::onResponseHead() {
   std::string_view head = upstream_in_.view().substr(0, scanner_.headEnd());
   http::HeadFields& h = listener_.worker().scratchHead();
   response_parser_.reset(head_request_);
-  if (response_parser_.parseHead(head, &h) != HPE_OK || h.major != 1 || h.status == 101) {
+  if (response_parser_.parseHead(head, &h) != HPE_OK || !http::relayableResponse(h)) {
     localReply(http::Reply::kInvalidUpstreamResponse);
     return false;
   }
@@ -438,7 +438,11 @@ bool Session::onResponseHead() {
     // Interim responses go on to HTTP/1.1 clients, except a 100 Continue when
     // the proxy already answered the client's Expect itself.
     bool ours = h.status == 100 && expect_answered_;
-    if (client_minor_ >= 1 && !ours) http::writeInterimHead(h, client_out_, kOutLimit);
+    if (client_minor_ >= 1 && !ours && !http::writeInterimHead(h, client_out_, kOutLimit)) {
+      client_out_.clear();
+      localReply(http::Reply::kInvalidUpstreamResponse);
+      return false;
+    }
     upstream_in_.consume(head.size());
     scanner_ = kResponseScanner;
     ++moved_;
@@ -447,11 +451,9 @@ bool Session::onResponseHead() {
   client_framing_ = http::chooseClientFraming(response_parser_, h.status, head_request_,
                                               client_minor_, keep_alive_ && !draining_);
   if (!request_done_) client_framing_.keep_alive = false;  // body left unread
-  size_t before = client_out_.size();
   if (!http::writeClientHead(h, response_parser_, client_framing_, client_minor_, client_out_,
                              kOutLimit)) {
     client_out_.clear();
-    (void)before;
     localReply(http::Reply::kInvalidUpstreamResponse);
     return false;
   }

@@ -90,6 +90,61 @@ TEST(ResponseTest, HeadAnd304KeepTheirContentLengthButNoBody) {
   EXPECT_EQ(z.client, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
 }
 
+// RFC 9112 §6.3 (1): 204 and 304 end with their head whatever framing they
+// claim; the bytes after it are no body (found by the response fuzzer).
+TEST(ResponseTest, NoContentAndNotModifiedEndAtTheirHead) {
+  for (const char* raw : {"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello",
+                          "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello",
+                          "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"}) {
+    std::string s(raw);
+    HeadScanner scanner;
+    ASSERT_EQ(scanner.scan(s), HeadScanner::State::kComplete);
+    MessageParser parser(HTTP_RESPONSE);
+    parser.reset();
+    HeadFields fields;
+    ASSERT_EQ(parser.parseHead(std::string_view(s).substr(0, scanner.headEnd()), &fields), HPE_OK);
+    EXPECT_TRUE(parser.messageComplete()) << raw;
+    ClientFraming f = chooseClientFraming(parser, fields.status, false, 1, true);
+    Buffer out;
+    ASSERT_TRUE(writeClientHead(fields, parser, f, 1, out, 1 << 20));
+    // The status line, no framing, no Content-Length, nothing after.
+    EXPECT_EQ(std::string(out.view()), s.substr(0, s.find("\r\n")) + "\r\n\r\n") << raw;
+  }
+}
+
+TEST(ResponseTest, OnlyStatusesFrom100To599ExceptSwitchingAreRelayed) {
+  HeadFields h;
+  for (int status : {0, 99, 101, 600, 999}) {
+    h.status = status;
+    EXPECT_FALSE(relayableResponse(h)) << status;
+  }
+  for (int status : {100, 103, 200, 404, 599}) {
+    h.status = status;
+    EXPECT_TRUE(relayableResponse(h)) << status;
+  }
+  h.status = 200;
+  h.major = 2;
+  EXPECT_FALSE(relayableResponse(h));
+}
+
+TEST(ResponseTest, ClientHeadStaysWithinTheFieldLimit) {
+  for (int forwarded : {98, 99}) {
+    std::string raw = "HTTP/1.1 200 OK\r\n";
+    for (int i = 0; i < forwarded - 1; ++i) raw += "X-" + std::to_string(i) + ": v\r\n";
+    raw += "Content-Length: 0\r\n\r\n";
+    HeadScanner scanner(HeadLimits{}, /*request=*/false);
+    ASSERT_EQ(scanner.scan(raw), HeadScanner::State::kComplete);
+    MessageParser parser(HTTP_RESPONSE);
+    parser.reset();
+    HeadFields fields;
+    ASSERT_EQ(parser.parseHead(raw, &fields), HPE_OK);
+    ClientFraming f = chooseClientFraming(parser, fields.status, false, 1, false);
+    Buffer out;
+    // forwarded - 1 X- fields + Content-Length + Connection: close.
+    EXPECT_EQ(writeClientHead(fields, parser, f, 1, out, 1 << 20), forwarded + 1 <= 100);
+  }
+}
+
 TEST(ResponseTest, Http10ClientAskingKeepAliveIsToldSo) {
   Relay r = relay("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, 0, true, false);
   EXPECT_EQ(r.client, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");

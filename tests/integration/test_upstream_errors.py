@@ -101,7 +101,10 @@ def test_upstream_stalling_mid_headers_is_504(make_proxy, upstream):
     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
-], ids=["not_http", "bad_status", "differing_cl", "cl_and_te", "nul_in_value", "no_colon"])
+    b"HTTP/1.1 \r\nContent-Length: 0\r\n\r\n",  # llhttp: status 0 (response fuzzer)
+    b"HTTP/1.1 600 Beyond\r\nContent-Length: 0\r\n\r\n",
+], ids=["not_http", "bad_status", "differing_cl", "cl_and_te", "nul_in_value", "no_colon",
+        "empty_status", "status_600"])
 def test_invalid_upstream_response_is_502(proxy, upstream, garbage):
     upstream.answer(up.reply(garbage))
     local_reply_on_fresh_connection(proxy, wire.get("/"), 502, "invalid_upstream_response")

@@ -152,6 +152,27 @@ def test_bytes_after_a_response_end_the_connection(make_proxy, upstream):
     assert upstream.connection_count == 2
 
 
+def test_bytes_after_a_204_are_no_body_and_end_the_connection(make_proxy, upstream):
+    """RFC 9112 6.3: a 204 ends at its head whatever its Content-Length says;
+    the bytes after it are not its body, and the connection is not reused."""
+
+    def no_content_then_bytes(conn):
+        conn.read_request()
+        conn.send(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello")
+        deadline = time.monotonic() + up.WAIT
+        while time.monotonic() < deadline and conn._recv(deadline) != b"":
+            pass
+
+    upstream.answer(no_content_then_bytes)
+    upstream.answer_all(keep_serving())
+    proxy = make_proxy("--upstream_keepalive", "4")
+    with proxy.connect() as c:
+        resp = c.request(wire.get("/a"))
+        assert resp.status == 204 and resp.body == b"" and not resp.has_header("Content-Length")
+        assert c.request(wire.get("/b")).body == b"conn1-req1"
+    assert upstream.wait_connections(1).finished.wait(2), "the 204's connection was kept"
+
+
 def test_bytes_on_an_idle_connection_end_it(make_proxy, upstream):
     forged = up.response(200, b"FORGED")
 

@@ -26,10 +26,12 @@ def wait_for(predicate, timeout=5.0, what="condition"):
 
 
 def connect_refused(port):
+    """The port no longer listens. A probe caught in the backlog as the listening
+    socket closes is reset rather than refused: that means closed too."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
 
 

@@ -5,7 +5,6 @@
 // exactly one identity header and one X-Forwarded-For, both with the proxy's
 // values, and no name with '_'.
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -15,18 +14,13 @@
 #include "http/message.h"
 #include "http/request.h"
 #include "http/response.h"
+#include "invariant.h"
 
 namespace {
 
 using namespace nsmp;
 using namespace nsmp::http;
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::check;
 
 class Discard final : public BodySink {
  public:

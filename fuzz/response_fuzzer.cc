@@ -12,8 +12,6 @@
 // message ending exactly at the end of what was written -- so no response
 // can make the VM's parser see a second response or lose bytes.
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -22,21 +20,15 @@
 #include "http/header_names.h"
 #include "http/message.h"
 #include "http/response.h"
+#include "invariant.h"
 
 namespace {
 
 using namespace nsmp;
 using namespace nsmp::http;
+using fuzz::check;
 
 constexpr size_t kLimit = 1 << 22;
-const HeadLimits kResponseLimits{8 * 1024, 32 * 1024, 100};  // as proxy::Session
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
 
 // Decoded body bytes, re-encoded toward the client as the session does.
 class Relay final : public BodySink {
@@ -71,7 +63,7 @@ void verifyClientSide(std::string_view out, bool head_request, const ClientFrami
   MessageParser parser(HTTP_RESPONSE);
   HeadFields fields;
   for (;;) {
-    HeadScanner scanner(kResponseLimits, /*request=*/false);
+    HeadScanner scanner(HeadLimits{}, /*request=*/false);  // as proxy::Session
     check(scanner.scan(out) == HeadScanner::State::kComplete, "client head scans");
     std::string_view head = out.substr(0, scanner.headEnd());
     parser.reset(head_request);
@@ -118,7 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   HeadFields fields;
   for (int heads = 0;; ++heads) {
     if (heads > 8) return 0;
-    HeadScanner scanner(kResponseLimits, /*request=*/false);
+    HeadScanner scanner(HeadLimits{}, /*request=*/false);  // as proxy::Session
     if (scanner.scan(in) != HeadScanner::State::kComplete) return 0;
     std::string_view head = in.substr(0, scanner.headEnd());
     parser.reset(head_request);

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/head_scanner.h"
+#include "http/head_writer.h"
 #include "http/header_names.h"
 
 namespace nsmp::http {
@@ -54,21 +55,6 @@ bool splitAbsolute(std::string_view target, std::string_view* authority, std::st
   *path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
   return true;  // a path of "?query" gets its "/" when written (writeUpstreamHead)
 }
-
-class Writer {
- public:
-  Writer(Buffer& out, size_t limit) : out_(out), limit_(limit) {}
-  Writer& operator<<(std::string_view s) {
-    if (out_.append(s, limit_) != s.size()) ok_ = false;
-    return *this;
-  }
-  bool ok() const { return ok_; }
-
- private:
-  Buffer& out_;
-  size_t limit_;
-  bool ok_ = true;
-};
 
 }  // namespace
 
@@ -189,51 +175,29 @@ Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
                         const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
                         size_t limit, bool keep_alive) {
   const ConnectionTokens connection(head);
-  Writer w(out, limit);
+  HeadWriter w(out, limit);
   // RFC 9112 §3.2.1: an empty path is sent as "/" (absolute-form "http://h?q").
-  w << head.method << (facts.target.front() == '?' ? " /" : " ") << facts.target
-    << (facts.minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  const size_t block_start = out.size();
-  uint32_t fields = 2;  // identity and X-Forwarded-For
-  if (facts.host_from_target) {
-    w << "Host: " << facts.host << "\r\n";
-    ++fields;
-  }
+  w.put(head.method).put(facts.target.front() == '?' ? " /" : " ").put(facts.target);
+  w.put(facts.minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
+  w.endStartLine();
+  if (facts.host_from_target) w.field("Host", facts.host);
   for (const Header& h : head.headers) {
     HeaderClass cls = classifyRequestHeader(h.name);
     if (cls == HeaderClass::kHost) {
-      w << h.name << ": " << facts.host << "\r\n";
-      ++fields;
-      continue;
+      w.field(h.name, facts.host);
+    } else if (cls == HeaderClass::kForward && !connection.lists(h.name)) {
+      w.field(h.name, h.value);
     }
-    if (cls != HeaderClass::kForward || connection.lists(h.name)) continue;
-    w << h.name << ": " << h.value << "\r\n";
-    ++fields;
   }
-  w << identity.header << ": " << identity.value << "\r\nX-Forwarded-For: " << peer_ip << "\r\n";
-  if (!keep_alive || facts.minor == 0) {
-    w << "Connection: close\r\n";
-    ++fields;
-  }
-  if (facts.body != BodyKind::kNone) ++fields;
+  w.field(identity.header, identity.value);
+  w.field("X-Forwarded-For", peer_ip);
+  if (!keep_alive || facts.minor == 0) w.field("Connection", "close");
   if (facts.body == BodyKind::kLength) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, facts.content_length);
-    w << "Content-Length: " << std::string_view(digits, static_cast<size_t>(end - digits))
-      << "\r\n";
+    w.field("Content-Length", facts.content_length);
   } else if (facts.body == BodyKind::kChunked) {
-    w << "Transfer-Encoding: chunked\r\n";
+    w.field("Transfer-Encoding", "chunked");
   }
-  w << "\r\n";
-  // The agent gets no more than the proxy itself accepts: a client head at
-  // the field or size limit grows by the proxy's own fields, and would then
-  // break the next parser's limits (Python's http.client stops at 100).
-  const HeadLimits limits;
-  if (fields > limits.max_fields) return Reply::kTooManyHeaders;
-  if (!w.ok() || out.size() - block_start > limits.max_header_block) {
-    return Reply::kHeadersTooLarge;
-  }
-  return Reply::kNone;
+  return w.finish();
 }
 
 }  // namespace nsmp::http

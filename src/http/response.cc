@@ -3,7 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "http/head_scanner.h"
+#include "http/head_writer.h"
 #include "http/header_names.h"
 
 namespace nsmp::http {
@@ -31,46 +31,12 @@ ClientFraming chooseClientFraming(const MessageParser& upstream, int status, boo
 
 namespace {
 
-// Writes a response head under a byte limit, counting its fields: the VM gets
-// no head the proxy itself would refuse (HeadLimits), whatever the agent sent.
-class HeadOut {
- public:
-  HeadOut(Buffer& out, size_t limit) : out_(out), limit_(limit) {}
-
-  void statusLine(int status, std::string_view reason) {
-    char num[8];
-    auto [end, ec] = std::to_chars(num, num + sizeof num, status);
-    put("HTTP/1.1 ");
-    put({num, static_cast<size_t>(end - num)});
-    put(" ");
-    put(reason);
-    put("\r\n");
-    block_start_ = out_.size();
-  }
-  void field(std::string_view name, std::string_view value) {
-    put(name);
-    put(": ");
-    put(value);
-    put("\r\n");
-    ++fields_;
-  }
-  bool finish() {
-    put("\r\n");
-    const HeadLimits limits;
-    return ok_ && fields_ <= limits.max_fields &&
-           out_.size() - block_start_ <= limits.max_header_block;
-  }
-
- private:
-  void put(std::string_view s) {
-    if (out_.append(s, limit_) != s.size()) ok_ = false;
-  }
-  Buffer& out_;
-  size_t limit_;
-  size_t block_start_ = 0;
-  uint32_t fields_ = 0;
-  bool ok_ = true;
-};
+void statusLine(HeadWriter& w, int status, std::string_view reason) {
+  char num[8];
+  auto [end, ec] = std::to_chars(num, num + sizeof num, status);
+  w.put("HTTP/1.1 ").put({num, static_cast<size_t>(end - num)}).put(" ").put(reason);
+  w.endStartLine();
+}
 
 }  // namespace
 
@@ -78,8 +44,8 @@ bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
                      const ClientFraming& framing, uint8_t client_minor, Buffer& out,
                      size_t limit) {
   const ConnectionTokens connection(head);
-  HeadOut w(out, limit);
-  w.statusLine(head.status, head.reason);
+  HeadWriter w(out, limit);
+  statusLine(w, head.status, head.reason);
   for (const Header& h : head.headers) {
     HeaderClass cls = classifyResponseHeader(h.name);
     // HEAD and 304 responses describe the representation they omit; their
@@ -93,9 +59,7 @@ bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
     w.field(h.name, h.value);
   }
   if (framing.framing == Framing::kLength) {
-    char num[24];
-    auto [end, ec] = std::to_chars(num, num + sizeof num, upstream.contentLength());
-    w.field("Content-Length", {num, static_cast<size_t>(end - num)});
+    w.field("Content-Length", upstream.contentLength());
   } else if (framing.framing == Framing::kChunked) {
     w.field("Transfer-Encoding", "chunked");
   }
@@ -105,20 +69,20 @@ bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
     w.field("Connection", "keep-alive");
   }
   // On false the caller discards the buffer and answers 502 instead.
-  return w.finish();
+  return w.finish() == Reply::kNone;
 }
 
 bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
   const ConnectionTokens connection(head);
-  HeadOut w(out, limit);
-  w.statusLine(head.status, head.reason);
+  HeadWriter w(out, limit);
+  statusLine(w, head.status, head.reason);
   for (const Header& h : head.headers) {
     if (classifyResponseHeader(h.name) != HeaderClass::kForward || connection.lists(h.name)) {
       continue;
     }
     w.field(h.name, h.value);
   }
-  return w.finish();
+  return w.finish() == Reply::kNone;
 }
 
 void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {

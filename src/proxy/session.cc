@@ -24,8 +24,8 @@ constexpr Millis kRetryDelay{250};
 constexpr Millis kLinger{1000};
 constexpr size_t kMaxLoggedLine = 1024;
 
-const http::HeadLimits kResponseLimits{8 * 1024, 32 * 1024, 100};
-const http::HeadScanner kResponseScanner(kResponseLimits, /*request=*/false);
+// Response heads get the same limits as requests (HeadLimits' defaults).
+const http::HeadScanner kResponseScanner(http::HeadLimits{}, /*request=*/false);
 
 }  // namespace
 

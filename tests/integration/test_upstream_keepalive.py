@@ -227,3 +227,28 @@ def test_at_most_n_idle_connections_are_kept(make_proxy, upstream):
             c.close()
     finished = [c.finished.wait(2) for c in upstream.conns[:3]]
     assert sorted(finished) == [False, True, True]
+
+
+def test_sigterm_closes_kept_connections_while_requests_finish(make_proxy, upstream):
+    """Shutdown lets in-flight requests finish but gives kept idle connections
+    back to the agent at once."""
+    release = threading.Event()
+
+    def held(conn):
+        conn.read_request()
+        release.wait(10)
+        conn.send(up.response(200, b"held"))
+
+    upstream.answer(held)
+    upstream.answer_all(keep_serving())
+    proxy = make_proxy("--upstream_keepalive", "4")
+    with proxy.connect() as slow:
+        slow.send(wire.get("/slow"))
+        upstream.wait_request(0)
+        assert proxy.request(wire.get("/quick")).body == b"conn1-req1"  # conn1 is now kept
+        proxy.signal(signal.SIGTERM)
+        assert upstream.wait_connections(2).finished.wait(3), "kept connection outlived SIGTERM"
+        assert proxy.alive()
+        release.set()
+        assert slow.read_response().body == b"held"
+    assert proxy.wait_exit(10) == 0

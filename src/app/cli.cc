@@ -127,7 +127,9 @@ std::string finish(ParseState& s) {
 
 }  // namespace
 
-ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out) {
+namespace {
+
+ParseOutcome parse(const std::vector<std::string>& args, bool listener_only, Options* out) {
   ParseState state;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -150,6 +152,9 @@ ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out) 
       if (!negated) spec = nullptr;
     }
     if (!spec) return usageError(fmt::format("unknown option '{}' (see --help)", shown));
+    if (listener_only && cli::isProcessOption(spec->name)) {
+      return usageError(fmt::format("{} is a process option (give it to node)", shown));
+    }
 
     std::string error;
     if (spec->flag) {
@@ -183,6 +188,16 @@ ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out) 
   if (std::string error = finish(state); !error.empty()) return usageError(error);
   *out = std::move(state.options);
   return ParseOutcome{};
+}
+
+}  // namespace
+
+ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out) {
+  return parse(args, false, out);
+}
+
+ParseOutcome parseListenerArguments(const std::vector<std::string>& args, Options* out) {
+  return parse(args, true, out);
 }
 
 std::optional<int> parseCommandLine(int argc, char** argv, Options* out) {

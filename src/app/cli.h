@@ -42,4 +42,9 @@ struct ParseOutcome {
 };
 ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out);
 
+// The listener options alone, for the node's `add` (docs/node.md): a process
+// option gets exit code 2 and "--pid_file is a process option (give it to
+// node)". Only out->listener is meaningful afterwards.
+ParseOutcome parseListenerArguments(const std::vector<std::string>& args, Options* out);
+
 }  // namespace nsmp::app

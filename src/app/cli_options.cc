@@ -162,4 +162,27 @@ constexpr OptionSpec kOptions[] = {
 
 std::span<const OptionSpec> optionTable() { return kOptions; }
 
+bool isProcessOption(std::string_view name) {
+  // How the process runs, not what one listener serves: refused by the
+  // node's `add`, where the node's own command line decides these.
+  constexpr std::string_view kProcess[] = {"pid_file",
+                                           "daemonize",
+                                           "metadata_proxy_user",
+                                           "metadata_proxy_group",
+                                           "metadata_proxy_watch_log",
+                                           "log-file",
+                                           "log-dir",
+                                           "use-syslog",
+                                           "syslog-log-facility",
+                                           "debug",
+                                           "verbose",
+                                           "engine",
+                                           "help",
+                                           "version"};
+  for (std::string_view p : kProcess) {
+    if (p == name) return true;
+  }
+  return false;
+}
+
 }  // namespace nsmp::app::cli

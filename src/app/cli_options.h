@@ -44,4 +44,8 @@ struct OptionSpec {
 
 std::span<const OptionSpec> optionTable();
 
+// `name` as in the table: an option of the process (pidfile, daemon, user,
+// logging, engine, help), not of a listener.
+bool isProcessOption(std::string_view name);
+
 }  // namespace nsmp::app::cli

@@ -4,9 +4,12 @@
 //   ns-metadata-proxy -f FILE / haproxy -f ... haproxy's command line and config
 //   ns-metadata-proxy metadata-server ...      the built-in metadata server
 //   ns-metadata-proxy cleanup ...              remove a written haproxy config
+//   ns-metadata-proxy node ... / ctl ...       one process for every namespace
+//                                              of a node, and its client
 #include <cstring>
 
 #include "app/cli.h"
+#include "app/node_main.h"
 #include "app/run.h"
 #include "haproxy/compat_args.h"
 #include "haproxy/launcher.h"
@@ -17,6 +20,8 @@
 
 int main(int argc, char** argv) {
   using namespace nsmp;
+  if (argc >= 2 && std::strcmp(argv[1], "node") == 0) return app::nodeMain(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "ctl") == 0) return app::ctlMain(argc - 1, argv + 1);
   if (argc >= 2 && std::strcmp(argv[1], "cleanup") == 0) {
     return haproxy::runCleanup(argc - 1, argv + 1);
   }

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -12,7 +11,7 @@
 #include "daemon/privileges.h"
 #include "event/loop.h"
 #include "event/signals.h"
-#include "net/socket.h"
+#include "proxy/listen_sockets.h"
 #include "proxy/worker.h"
 
 namespace nsmp::app {
@@ -21,6 +20,8 @@ namespace {
 // In-flight requests get this long after SIGTERM. Neutron escalates to
 // SIGKILL 5 s after SIGTERM, so finish well before that.
 constexpr proxy::Millis kShutdownGrace{4000};
+
+}  // namespace
 
 bool setUpLogging(const daemon::ProcessConfig& process) {
   log::setDebug(process.debug);
@@ -36,24 +37,19 @@ bool setUpLogging(const daemon::ProcessConfig& process) {
   return true;
 }
 
-std::string bindName(const proxy::BindAddress& b) {
-  std::string host = b.host.find(':') != std::string::npos ? "[" + b.host + "]" : b.host;
-  std::string s = host + ":" + std::to_string(b.port);
-  if (!b.interface.empty()) s += " on " + b.interface;
-  return s;
+Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker) {
+  return signals.watch({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&worker](int signo) {
+    if (signo == SIGHUP) {
+      log::reopen();
+      log::info("log reopened");
+    } else if (signo == SIGUSR1) {
+      worker.logCounters();
+    } else {
+      log::info("signal {}: finishing in-flight requests, then exiting", signo);
+      worker.beginShutdown(kShutdownGrace);
+    }
+  });
 }
-
-// "::" serves IPv4 too (haproxy's behaviour, which Neutron's IPv6-enabled
-// routers rely on) unless the same listener also binds IPv4's wildcard there.
-bool dualStack(const proxy::BindAddress& b, const std::vector<proxy::BindAddress>& all) {
-  if (b.host != "::" && b.host != "[::]") return false;
-  for (const proxy::BindAddress& other : all) {
-    if (other.host == "0.0.0.0" && other.port == b.port) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig& config) {
   if (!setUpLogging(process)) return 1;
@@ -86,13 +82,9 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
     pidfile.emplace(std::move(*p));
   }
   std::vector<net::Fd> sockets;
-  for (const proxy::BindAddress& b : config.binds) {
-    int backlog = static_cast<int>(std::max<uint32_t>(config.maxconn, 128));
-    Result<net::Fd> fd =
-        net::listenTcp({b.host, b.port, b.interface, backlog, !dualStack(b, config.binds)});
-    if (!fd)
-      return fail(daemonizer, "cannot listen on " + bindName(b) + ": " + fd.status().message());
-    sockets.push_back(std::move(*fd));
+  std::string bind_error;
+  if (!proxy::openListeningSockets(config, "", &sockets, &bind_error)) {
+    return fail(daemonizer, bind_error);
   }
   if (auto s = daemon::dropPrivileges(*creds); !s) return fail(daemonizer, s.error());
 
@@ -102,18 +94,9 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   Result<proxy::Listener*> listener = worker.addListener(config, std::move(sockets));
   if (!listener) return fail(daemonizer, listener.status().message());
   event::Signals signals(loop);
-  Status watched = signals.watch({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&](int signo) {
-    if (signo == SIGHUP) {
-      log::reopen();
-      log::info("log reopened");
-    } else if (signo == SIGUSR1) {
-      worker.logCounters();
-    } else {
-      log::info("signal {}: finishing in-flight requests, then exiting", signo);
-      worker.beginShutdown(kShutdownGrace);
-    }
-  });
-  if (!watched) return fail(daemonizer, watched.message());
+  if (Status watched = watchProcessSignals(signals, worker); !watched) {
+    return fail(daemonizer, watched.message());
+  }
   loop.addTurnHook([] { log::flush(); });
 
   const char* who = config.identity.kind == proxy::IdentityKind::kRouter ? "router" : "network";

@@ -47,7 +47,7 @@ void Timer::cancel() {
 Loop::Loop() : now_(Clock::now()) {}
 
 Loop::~Loop() {
-  doomed_.clear();
+  destroyDoomed();
   if (epfd_ >= 0) ::close(epfd_);
 }
 
@@ -78,6 +78,16 @@ void Loop::remove(Watcher& w) {
 }
 
 void Loop::deferDelete(std::unique_ptr<Deletable> object) { doomed_.push_back(std::move(object)); }
+
+// A destructor may defer more deletions (a listener closing its idle agent
+// connections): they join the next batch instead of the vector being cleared.
+void Loop::destroyDoomed() {
+  while (!doomed_.empty()) {
+    std::vector<std::unique_ptr<Deletable>> batch = std::move(doomed_);
+    doomed_.clear();
+    batch.clear();
+  }
+}
 
 Timer::List* Loop::listFor(Millis duration) {
   for (auto& l : timer_lists_) {
@@ -129,7 +139,7 @@ void Loop::run() {
       if (w->fd >= 0 && w->handler) w->handler->onIo(*w, events[i].events);
     }
     expireTimers();
-    doomed_.clear();
+    destroyDoomed();
     for (auto& hook : hooks_) hook();
   }
 }

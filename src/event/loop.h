@@ -114,6 +114,7 @@ class Loop {
   Timer::List* listFor(Millis duration);
   int nextTimeoutMs() const;
   void expireTimers();
+  void destroyDoomed();
 
   int epfd_ = -1;
   bool running_ = false;

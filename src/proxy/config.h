@@ -70,6 +70,9 @@ struct ListenerConfig {
   uint32_t upstream_keepalive = 0;
   Millis upstream_idle{5'000};  // an idle kept connection is closed after this
   RateLimit rate_limit;
+  // Set by the node (one process, many namespaces); empty for a single proxy.
+  std::string netns;    // the network namespace the sockets were opened in
+  std::string log_tag;  // before this listener's access lines: "network <uuid>: "
 };
 
 }  // namespace nsmp::proxy

@@ -47,22 +47,16 @@ Listener::~Listener() {
 Status Listener::start() {
   for (auto& s : sockets_) {
     if (Status st = worker_.loop().add(s->watcher, EPOLLIN); !st) return st;
+    if (!description_.empty()) description_ += ", ";
+    description_ += net::localAddress(s->fd.get());
   }
   return {};
-}
-
-std::string Listener::describe() const {
-  std::string out;
-  for (const auto& s : sockets_) {
-    if (!out.empty()) out += ", ";
-    out += net::localAddress(s->fd.get());
-  }
-  return out;
 }
 
 void Listener::stopAccepting() {
   accepting_ = false;
   for (auto& s : sockets_) {
+    if (!s->fd.valid()) continue;  // stopped before (removed, then shut down)
     worker_.loop().remove(s->watcher);
     s->watcher.fd = -1;
     s->fd.reset();
@@ -77,6 +71,12 @@ void Listener::drainSessions() {
     s->drain();  // may unlink s
     s = next;
   }
+}
+
+void Listener::retire() {
+  retiring_ = true;
+  stopAccepting();
+  drainSessions();
 }
 
 void Listener::onIo(event::Watcher&, uint32_t) { acceptAll(); }
@@ -122,7 +122,7 @@ void Listener::sessionClosed(Session* s) {
   --counters_.active;
   worker_.loop().deferDelete(std::unique_ptr<event::Deletable>(s));
   if (accepting_ && counters_.active + 1 == config_.maxconn) acceptAll();
-  if (draining_) worker_.maybeFinishShutdown();
+  if (draining_ && counters_.active == 0) worker_.listenerDrained(this);
 }
 
 }  // namespace nsmp::proxy

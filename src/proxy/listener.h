@@ -33,7 +33,7 @@ struct Counters {
   uint32_t active = 0;
 };
 
-class Listener final : public event::IoHandler {
+class Listener final : public event::IoHandler, public event::Deletable {
  public:
   // `sockets` are bound and listening, one per config.binds entry.
   Listener(Worker& worker, ListenerConfig config, std::vector<net::Fd> sockets);
@@ -45,17 +45,24 @@ class Listener final : public event::IoHandler {
   // Closes idle keep-alive connections and makes the others close after
   // their current response.
   void drainSessions();
+  // Removal at runtime: stops accepting and drains; the worker frees the
+  // listener once its last session has closed.
+  void retire();
+  bool retiring() const { return retiring_; }
 
   void onIo(event::Watcher& w, uint32_t events) override;
 
   const ListenerConfig& config() const { return config_; }
   const http::UpstreamIdentity& identity() const { return identity_; }
   Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
   RateLimiter* rateLimiter() { return rate_limiter_.get(); }
   UpstreamPool& upstreams() { return upstreams_; }
+  const UpstreamPool& upstreams() const { return upstreams_; }
   Worker& worker() { return worker_; }
   size_t sessionCount() const { return counters_.active; }
-  std::string describe() const;  // "listening on 127.0.0.1:9697, [fe80::...]:9697"
+  // Where it listens(ed), fixed at start(): "127.0.0.1:9697, [fe80::...]:9697".
+  const std::string& describe() const { return description_; }
 
   // Called by a session as it closes; resumes accepting below maxconn.
   void sessionClosed(Session* s);
@@ -74,9 +81,11 @@ class Listener final : public event::IoHandler {
   std::unique_ptr<RateLimiter> rate_limiter_;
   UpstreamPool upstreams_;  // after config_: it reads the socket path and limits
   Counters counters_;
+  std::string description_;
   Session* sessions_ = nullptr;  // intrusive list of live sessions
   bool accepting_ = true;
   bool draining_ = false;
+  bool retiring_ = false;
 
   friend class Session;
 };

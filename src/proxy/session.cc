@@ -645,7 +645,7 @@ void Session::logAccess(int status, const char* reason) {
                  .count() /
              100;
   }
-  log::info("access {} \"{}\" {} {} {}.{}ms {}", peer_.ipPort(),
+  log::info("{}access {} \"{}\" {} {} {}.{}ms {}", listener_.config().log_tag, peer_.ipPort(),
             request_line_.empty() ? "-" : request_line_, status, response_bytes_, tenths / 10,
             tenths % 10, reason);
 }

@@ -1,5 +1,7 @@
 #include "proxy/worker.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 
 namespace nsmp::proxy {
@@ -21,10 +23,32 @@ void Worker::removeListener(Listener* listener) {
   std::erase_if(listeners_, [&](const auto& l) { return l.get() == listener; });
 }
 
+void Worker::retireListener(Listener* listener) {
+  listener->retire();
+  if (listener->sessionCount() == 0) discard(listener);
+}
+
+void Worker::listenerDrained(Listener* listener) {
+  if (listener->retiring()) discard(listener);
+  maybeFinishShutdown();
+}
+
+void Worker::discard(Listener* listener) {
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [&](const auto& l) { return l.get() == listener; });
+  if (it == listeners_.end()) return;
+  std::unique_ptr<event::Deletable> doomed = std::move(*it);
+  listeners_.erase(it);
+  loop_.deferDelete(std::move(doomed));
+}
+
 void Worker::beginShutdown(Millis grace) {
   if (shutting_down_) return;
   shutting_down_ = true;
-  for (auto& l : listeners_) {
+  // Draining may close sessions and so discard retiring listeners: walk a copy.
+  std::vector<Listener*> all;
+  for (auto& l : listeners_) all.push_back(l.get());
+  for (Listener* l : all) {
     l->stopAccepting();
     l->drainSessions();
   }

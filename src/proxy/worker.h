@@ -24,14 +24,17 @@ class Worker final : public event::TimerHandler {
   // before privileges are dropped, possibly inside another namespace).
   Result<Listener*> addListener(ListenerConfig config, std::vector<net::Fd> sockets);
   void removeListener(Listener* listener);
+  // Stops `listener` accepting at once (its port is free again) and lets its
+  // sessions finish; it is freed when the last one has closed.
+  void retireListener(Listener* listener);
   const std::vector<std::unique_ptr<Listener>>& listeners() const { return listeners_; }
 
   // Stops accepting everywhere and lets in-flight requests finish; stops the
   // loop when none is left or after `grace`.
   void beginShutdown(Millis grace);
   bool shuttingDown() const { return shutting_down_; }
-  // A session or listener calls this when it may have been the last one.
-  void maybeFinishShutdown();
+  // A draining listener calls this when its last session has closed.
+  void listenerDrained(Listener* listener);
 
   void logCounters() const;
 
@@ -41,6 +44,9 @@ class Worker final : public event::TimerHandler {
   void onTimer(event::Timer& t) override;
 
  private:
+  void maybeFinishShutdown();
+  void discard(Listener* listener);  // deferred deletion, after this loop turn
+
   event::Loop& loop_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   http::HeadFields scratch_head_;

@@ -17,8 +17,7 @@ from harness import wire
 from harness.local_reply import check_local_reply
 
 DEFAULT_BINARY = "/work/main/build/src/app/ns-metadata-proxy"
-# Lines an ASan/UBSan build of the proxy prints when it finds a bug.
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+SANITIZER_MARKERS = proxy_mod.SANITIZER_MARKERS
 
 @pytest.fixture(scope="session")
 def binary():

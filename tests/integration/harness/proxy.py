@@ -8,6 +8,8 @@ import time
 from . import wire
 
 START_TIMEOUT = 10.0
+# Lines an ASan/UBSan build of the binary prints when it finds a bug.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 LISTENING = re.compile(r"listening on (\[[0-9a-fA-F:.%]+\]|[0-9.]+):(\d+)")
 # access <peer-ip>:<peer-port> "<METHOD> <target> HTTP/1.x" <status> <bytes> <ms>ms <reason>
 ACCESS = re.compile(r'access (\S+):(\d+) "(.*)" (\d{3}) (\d+) (\d+(?:\.\d+)?)ms (\S+)\s*$')

@@ -454,3 +454,49 @@ TEST_F(CliTest, ParseCommandLinePrintsAndReturnsExitCode) {
 
 }  // namespace
 }  // namespace nsmp::app
+
+namespace nsmp::app {
+namespace {
+
+// The node's `add` takes what one listener serves; how the process runs
+// belongs to `node` itself.
+TEST(ListenerArgumentsTest, EveryProcessOptionIsRefusedListenerOptionsPass) {
+  for (const cli::OptionSpec& spec : cli::optionTable()) {
+    std::string option = "--" + std::string(spec.name);
+    Args args = {"--network_id", "n"};
+    if (spec.flag) {
+      args.push_back(option);
+    } else {
+      args.insert(args.end(), {option, "1"});
+    }
+    Options options;
+    ParseOutcome outcome = parseListenerArguments(args, &options);
+    if (cli::isProcessOption(spec.name)) {
+      EXPECT_EQ(outcome.exit_code, 2) << option;
+      EXPECT_EQ(outcome.error,
+                "ns-metadata-proxy: " + option + " is a process option (give it to node)\n");
+    } else {
+      // A listener option: never refused as a process option (its value
+      // may still be wrong for it, e.g. "1" as an address).
+      EXPECT_EQ(outcome.error.find("process option"), std::string::npos) << outcome.error;
+    }
+  }
+  for (const char* name :
+       {"pid_file", "daemonize", "metadata_proxy_user", "log-file", "debug", "engine", "help"}) {
+    EXPECT_TRUE(cli::isProcessOption(name)) << name;
+  }
+  for (const char* name : {"network_id", "router_id", "metadata_port", "bind_host",
+                           "metadata_proxy_socket", "maxconn", "upstream_keepalive"}) {
+    EXPECT_FALSE(cli::isProcessOption(name)) << name;
+  }
+}
+
+TEST(ListenerArgumentsTest, NegatedProcessFlagIsNamedAsWritten) {
+  Options options;
+  ParseOutcome outcome = parseListenerArguments({"--network_id", "n", "--nodaemonize"}, &options);
+  EXPECT_EQ(outcome.error,
+            "ns-metadata-proxy: --nodaemonize is a process option (give it to node)\n");
+}
+
+}  // namespace
+}  // namespace nsmp::app

@@ -1,0 +1,149 @@
+#include "app/node_main.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "app/node_protocol.h"
+#include "app/run.h"
+#include "base/log.h"
+#include "daemon/daemonize.h"
+#include "daemon/pidfile.h"
+#include "event/loop.h"
+#include "event/signals.h"
+#include "node/control.h"
+#include "node/netns.h"
+#include "node/node.h"
+#include "proxy/worker.h"
+
+namespace nsmp::app {
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: ns-metadata-proxy node [--control PATH] [--nodaemonize] [--pid_file PATH]\n"
+    "                              [--log-file PATH] [--debug]\n"
+    "\n"
+    "Serves the metadata proxies of many networks and routers in one process.\n"
+    "Listeners are added and removed at runtime with `ns-metadata-proxy ctl`\n"
+    "(docs/node.md).\n"
+    "\n"
+    "  --control PATH    control socket, mode 0600 (default /run/ns-metadata-proxy.sock)\n"
+    "  --nodaemonize     stay in the foreground (default: run in the background)\n"
+    "  --pid_file PATH   write the pid here and hold it locked while running\n"
+    "  --log-file PATH   log to this file instead of stderr\n"
+    "  --debug           log debug messages too\n";
+
+struct NodeOptions {
+  std::string control = kDefaultControlPath;
+  daemon::ProcessConfig process;
+};
+
+// Returns an exit code when the node should not run (help, usage error).
+std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOptions* o) {
+  auto usage = [](const std::string& why) {
+    std::fprintf(stderr, "ns-metadata-proxy node: %s (see --help)\n", why.c_str());
+    return 2;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::optional<std::string> value;
+    if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+    }
+    for (char& c : arg) c = c == '-' ? '_' : c;
+    bool takes_value = arg == "__control" || arg == "__pid_file" || arg == "__log_file";
+    if (takes_value && !value) {
+      if (i + 1 >= args.size()) return usage(args[i] + " needs a value");
+      value = args[++i];
+    }
+    if (!takes_value && value) return usage(args[i] + " takes no value");
+    if (takes_value && value->empty()) return usage(args[i] + " needs a value");
+    if (arg == "__help" || arg == "_h") {
+      std::fputs(kUsage.data(), stdout);
+      return 0;
+    } else if (arg == "__control") {
+      o->control = *value;
+    } else if (arg == "__pid_file") {
+      o->process.pid_file = *value;
+    } else if (arg == "__log_file") {
+      o->process.log_target = daemon::LogTarget::kFile;
+      o->process.log_file = *value;
+    } else if (arg == "__nodaemonize") {
+      o->process.daemonize = false;
+    } else if (arg == "__daemonize") {
+      o->process.daemonize = true;
+    } else if (arg == "__debug") {
+      o->process.debug = true;
+    } else {
+      return usage(fmt::format("unknown option '{}'", args[i]));
+    }
+  }
+  for (std::string* path : {&o->control, &o->process.pid_file, &o->process.log_file}) {
+    if (!path->empty() && path->front() != '/') {
+      // The daemon changes to "/": keep relative paths meaning what they meant.
+      char cwd[4096];
+      if (::getcwd(cwd, sizeof cwd)) *path = std::string(cwd) + "/" + *path;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int nodeMain(int argc, char** argv) {
+  NodeOptions options;
+  if (auto code = parseNodeOptions({argv + 1, argv + argc}, &options)) return *code;
+  const daemon::ProcessConfig& process = options.process;
+  if (!setUpLogging(process)) return 1;
+
+  daemon::Daemonizer daemonizer(process.daemonize);
+  if (auto s = daemonizer.start(); !s) {
+    std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.error().c_str());
+    return 1;
+  }
+  auto fail = [&daemonizer](const std::string& msg) {
+    log::error("{}", msg);
+    log::flush();
+    if (daemonizer.enabled()) daemonizer.fail(msg);
+    return 1;
+  };
+  std::optional<daemon::Pidfile> pidfile;
+  if (!process.pid_file.empty()) {
+    auto p = daemon::Pidfile::acquire(process.pid_file);
+    if (!p) return fail(p.error());
+    pidfile.emplace(std::move(*p));
+  }
+  event::Loop loop;
+  if (Status s = loop.init(); !s) return fail(s.message());
+  proxy::Worker worker(loop);
+  auto home = node::NamespaceSwitch::open();
+  if (!home) return fail(home.error());
+  node::Node node(worker, std::move(*home));
+  auto control = node::ControlServer::open(
+      loop, options.control,
+      [&node](std::string_view line) { return handleControlLine(node, line); },
+      controlLineTooLongReply());
+  if (!control) return fail(control.error());
+  event::Signals signals(loop);
+  if (Status watched = watchProcessSignals(signals, worker); !watched) {
+    return fail(watched.message());
+  }
+  loop.addTurnHook([] { log::flush(); });
+
+  log::info("ns-metadata-proxy node: control socket {}", options.control);
+  log::flush();
+  daemonizer.ready();
+  loop.run();
+  worker.logCounters();
+  log::info("exiting");
+  log::flush();
+  return 0;
+}
+
+}  // namespace nsmp::app

@@ -1,0 +1,151 @@
+#include "app/node_protocol.h"
+
+#include <fmt/format.h>
+
+#include <iterator>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli.h"
+#include "haproxy/config_parser.h"
+#include "node/control.h"
+#include "proxy/listener.h"
+
+namespace nsmp::app {
+namespace {
+
+using nlohmann::json;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+std::string refuse(std::string_view why) { return dump(json{{"ok", false}, {"error", why}}); }
+
+// What a Neutron/OVN haproxy config says about the process, which a listener
+// of the node cannot follow: reported, not silently dropped.
+std::vector<std::string> processSettingsNotApplied(const haproxy::HaproxyConfig& config) {
+  std::vector<std::string> out;
+  const daemon::ProcessConfig& p = config.process;
+  if (p.daemonize) out.push_back("daemon: not applied (the node runs every listener)");
+  if (!p.pid_file.empty()) out.push_back("pidfile " + p.pid_file + ": not applied");
+  if (!p.user.empty()) out.push_back("user " + p.user + ": not applied");
+  if (!p.group.empty()) out.push_back("group " + p.group + ": not applied");
+  if (p.log_target == daemon::LogTarget::kSyslog) {
+    out.push_back("log: not applied (listeners log to the node's log)");
+  }
+  return out;
+}
+
+std::string add(node::Node& node, const json& request) {
+  proxy::ListenerConfig config;
+  std::vector<std::string> warnings;
+  const json* args = request.contains("args") ? &request["args"] : nullptr;
+  const json* haproxy_text =
+      request.contains("haproxy_config") ? &request["haproxy_config"] : nullptr;
+  if ((args != nullptr) == (haproxy_text != nullptr)) {
+    return refuse("add needs either \"args\" (the listener's options) or \"haproxy_config\"");
+  }
+  if (args) {
+    if (!args->is_array()) return refuse("\"args\" must be a list of strings");
+    std::vector<std::string> words;
+    for (const json& a : *args) {
+      if (!a.is_string()) return refuse("\"args\" must be a list of strings");
+      words.push_back(a.get<std::string>());
+    }
+    Options options;
+    ParseOutcome outcome = parseListenerArguments(words, &options);
+    if (outcome.exit_code) {
+      std::string why =
+          outcome.error.empty() ? "--help and --version are not listener options" : outcome.error;
+      if (why.starts_with("ns-metadata-proxy: ")) why.erase(0, 19);
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      return refuse(why);
+    }
+    config = std::move(options.listener);
+  } else {
+    if (!haproxy_text->is_string()) return refuse("\"haproxy_config\" must be a string");
+    auto parsed = haproxy::parseHaproxyConfig(haproxy_text->get_ref<const std::string&>());
+    if (!parsed) return refuse("haproxy config: " + parsed.error());
+    config = std::move(parsed->listener);
+    warnings = parsed->warnings;
+    for (std::string& w : processSettingsNotApplied(*parsed)) warnings.push_back(std::move(w));
+  }
+  if (request.contains("netns")) {
+    if (!request["netns"].is_string()) return refuse("\"netns\" must be a string");
+    config.netns = request["netns"].get<std::string>();
+  }
+  std::string netns = config.netns;
+  auto added = node.add(std::move(config));
+  if (!added) return refuse(added.error());
+  return dump(json{{"ok", true},
+                   {"uuid", (*added)->config().uuid},
+                   {"netns", netns},
+                   {"listening", (*added)->describe()},
+                   {"warnings", warnings}});
+}
+
+// A JSON string literal (quotes, escapes; invalid UTF-8 replaced).
+std::string jsonString(std::string_view s) { return dump(json(std::string(s))); }
+
+// One `list` entry, written straight to text: a node may hold thousands of
+// listeners, and a JSON tree of them all would cost far more than they do.
+void describe(const proxy::Listener& l, std::string* out) {
+  const proxy::Counters& c = l.counters();
+  std::string replies;
+  for (size_t i = 1; i < c.local_replies.size(); ++i) {
+    if (c.local_replies[i] == 0) continue;
+    fmt::format_to(std::back_inserter(replies), "{}\"{}\":{}", replies.empty() ? "" : ",",
+                   http::replyInfo(static_cast<http::Reply>(i)).reason, c.local_replies[i]);
+  }
+  const proxy::UpstreamPool::Stats& up = l.upstreams().stats();
+  fmt::format_to(std::back_inserter(*out),
+                 "{{\"uuid\":{},\"netns\":{},\"identity\":{{\"header\":{},\"value\":{}}},"
+                 "\"listening\":{},\"upstream\":{},\"draining\":{},\"active\":{},\"accepted\":{},"
+                 "\"requests\":{},\"responses\":{{\"2xx\":{},\"3xx\":{},\"4xx\":{},\"5xx\":{}}},"
+                 "\"local_replies\":{{{}}},\"upstream_opened\":{},\"upstream_reused\":{}}}",
+                 jsonString(l.config().uuid), jsonString(l.config().netns),
+                 jsonString(l.identity().header), jsonString(l.identity().value),
+                 jsonString(l.describe()), jsonString(l.config().upstream_socket), l.retiring(),
+                 c.active, c.accepted, c.requests, c.responses_by_class[2], c.responses_by_class[3],
+                 c.responses_by_class[4], c.responses_by_class[5], replies, up.opened, up.reused);
+}
+
+}  // namespace
+
+std::string handleControlLine(node::Node& node, std::string_view line) {
+  json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object()) {
+    return refuse("request is not a JSON object: " + std::string(line.substr(0, 80)) +
+                  (line.size() > 80 ? "..." : ""));
+  }
+  if (!request.contains("op") || !request["op"].is_string()) {
+    return refuse("request has no \"op\" (add, remove or list)");
+  }
+  const std::string& op = request["op"].get_ref<const std::string&>();
+  if (op == "add") return add(node, request);
+  if (op == "remove") {
+    if (!request.contains("uuid") || !request["uuid"].is_string()) {
+      return refuse("remove needs \"uuid\"");
+    }
+    std::string uuid = request["uuid"].get<std::string>();
+    auto left = node.remove(uuid);
+    if (!left) return refuse(left.error());
+    return dump(json{{"ok", true}, {"uuid", uuid}, {"draining", *left}});
+  }
+  if (op == "list") {
+    std::string reply = "{\"ok\":true,\"listeners\":[";
+    bool first = true;
+    for (const proxy::Listener* l : node.listeners()) {
+      if (!std::exchange(first, false)) reply += ',';
+      describe(*l, &reply);
+    }
+    return reply + "]}";
+  }
+  return refuse(fmt::format("unknown op '{}' (add, remove or list)", op));
+}
+
+std::string controlLineTooLongReply() {
+  return refuse(fmt::format("request line longer than {} bytes", node::ControlServer::kMaxLine));
+}
+
+}  // namespace nsmp::app

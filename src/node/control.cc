@@ -1,0 +1,178 @@
+#include "node/control.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "net/socket.h"
+
+namespace nsmp::node {
+
+class ControlServer::Connection final : public event::IoHandler, public event::Deletable {
+ public:
+  Connection(ControlServer& server, net::Fd fd) : server_(server), fd_(std::move(fd)) {
+    watcher_.fd = fd_.get();
+    watcher_.handler = this;
+  }
+
+  bool start() { return server_.loop_.add(watcher_, EPOLLIN | EPOLLOUT | EPOLLRDHUP).ok(); }
+
+  void onIo(event::Watcher&, uint32_t) override {
+    if (!fd_.valid()) return;
+    if (!closing_) readLines();
+    flush();
+  }
+
+  void close() {
+    if (!fd_.valid()) return;
+    watcher_.fd = -1;
+    fd_.reset();
+    server_.closed(this);
+  }
+
+  Connection* next = nullptr;
+  Connection* prev = nullptr;
+
+ private:
+  void readLines() {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+      if (n > 0) {
+        in_.append(buf, static_cast<size_t>(n));
+        answerLines();
+        if (closing_) return;
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      // End of requests: a last line without its newline still counts.
+      if (!in_.empty()) answer(in_);
+      in_.clear();
+      closing_ = true;
+      return;
+    }
+  }
+
+  void answerLines() {
+    size_t start = 0;
+    for (size_t nl; (nl = in_.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string_view line(in_.data() + start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.size() > kMaxLine) return refuseLongLine();
+      if (!line.empty()) answer(line);
+    }
+    in_.erase(0, start);
+    if (in_.size() > kMaxLine) refuseLongLine();
+  }
+
+  // Answers, then closes: what follows the line cannot be framed reliably.
+  void refuseLongLine() {
+    in_.clear();
+    out_ += server_.too_long_;
+    out_ += '\n';
+    closing_ = true;
+  }
+
+  void answer(std::string_view line) {
+    out_ += server_.handler_(line);
+    out_ += '\n';
+  }
+
+  void flush() {
+    while (!out_.empty()) {
+      ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;  // EPOLLOUT resumes
+        return close();
+      }
+      out_.erase(0, static_cast<size_t>(n));
+    }
+    if (closing_) close();
+  }
+
+  ControlServer& server_;
+  net::Fd fd_;
+  event::Watcher watcher_;
+  std::string in_;
+  std::string out_;
+  bool closing_ = false;  // no more requests: close once the replies are out
+};
+
+daemon::StartupResult<std::unique_ptr<ControlServer>> ControlServer::open(event::Loop& loop,
+                                                                          const std::string& path,
+                                                                          Handler handler,
+                                                                          std::string too_long) {
+  if (net::connectUnix(path).ok()) {
+    return daemon::StartupError{"another node is serving the control socket " + path};
+  }
+  // Created 0600 from the start: no moment where others could connect.
+  mode_t old_mask = ::umask(0177);
+  Result<net::Fd> fd = net::listenUnix(path, 64);
+  ::umask(old_mask);
+  if (!fd) return daemon::StartupError{"control socket " + path + ": " + fd.status().message()};
+  std::unique_ptr<ControlServer> server(
+      new ControlServer(loop, path, std::move(*fd), std::move(handler), std::move(too_long)));
+  if (Status s = loop.add(server->watcher_, EPOLLIN); !s) {
+    return daemon::StartupError{"control socket " + path + ": " + s.message()};
+  }
+  return server;
+}
+
+ControlServer::ControlServer(event::Loop& loop, std::string path, net::Fd fd, Handler handler,
+                             std::string too_long)
+    : loop_(loop),
+      path_(std::move(path)),
+      fd_(std::move(fd)),
+      handler_(std::move(handler)),
+      too_long_(std::move(too_long)) {
+  watcher_.fd = fd_.get();
+  watcher_.handler = this;
+}
+
+ControlServer::~ControlServer() {
+  while (connections_) connections_->close();
+  if (fd_.valid()) ::unlink(path_.c_str());
+}
+
+void ControlServer::onIo(event::Watcher&, uint32_t) { acceptAll(); }
+
+void ControlServer::acceptAll() {
+  for (;;) {
+    int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN) log::warning("control socket accept: {}", std::strerror(errno));
+      return;
+    }
+    if (count_ >= kMaxConnections) {
+      log::warning("control socket: {} connections open already; closing a new one",
+                   kMaxConnections);
+      ::close(fd);
+      continue;
+    }
+    auto* c = new Connection(*this, net::Fd(fd));
+    c->next = connections_;
+    if (connections_) connections_->prev = c;
+    connections_ = c;
+    ++count_;
+    if (!c->start()) c->close();
+  }
+}
+
+void ControlServer::closed(Connection* c) {
+  if (c->prev) {
+    c->prev->next = c->next;
+  } else {
+    connections_ = c->next;
+  }
+  if (c->next) c->next->prev = c->prev;
+  --count_;
+  loop_.deferDelete(std::unique_ptr<event::Deletable>(c));
+}
+
+}  // namespace nsmp::node

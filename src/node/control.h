@@ -1,0 +1,57 @@
+// The node's control socket: a UNIX stream socket, one request per line and
+// one reply line per request, in order. What a line means is the handler's
+// business (app/node_protocol); this class only frames lines, bounds them and
+// writes the replies back. Connections are few and rare, so simplicity wins
+// over speed here: std::string buffers, one handler call per line.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "daemon/startup_result.h"
+#include "event/loop.h"
+#include "net/fd.h"
+
+namespace nsmp::node {
+
+class ControlServer final : public event::IoHandler {
+ public:
+  // Takes a request line (without its newline), returns the reply line
+  // (without its newline).
+  using Handler = std::function<std::string(std::string_view line)>;
+  // Longest request line; a longer one is answered with `too_long` and the
+  // connection is closed.
+  static constexpr size_t kMaxLine = 1 << 20;
+  static constexpr size_t kMaxConnections = 64;
+
+  // Listens on `path`, mode 0600. A socket file nobody answers on is
+  // replaced; one that answers belongs to another node: refused.
+  static daemon::StartupResult<std::unique_ptr<ControlServer>> open(event::Loop& loop,
+                                                                    const std::string& path,
+                                                                    Handler handler,
+                                                                    std::string too_long);
+  ~ControlServer();
+
+  void onIo(event::Watcher& w, uint32_t events) override;
+
+ private:
+  class Connection;
+  ControlServer(event::Loop& loop, std::string path, net::Fd fd, Handler handler,
+                std::string too_long);
+  void acceptAll();
+  void closed(Connection* c);
+
+  event::Loop& loop_;
+  std::string path_;
+  net::Fd fd_;
+  event::Watcher watcher_;
+  Handler handler_;
+  std::string too_long_;
+  Connection* connections_ = nullptr;  // intrusive list
+  size_t count_ = 0;
+};
+
+}  // namespace nsmp::node

@@ -1,0 +1,142 @@
+#include "node/control.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "event/loop.h"
+#include "net/fd.h"
+#include "net/socket.h"
+
+namespace nsmp::node {
+namespace {
+
+class StopAfter final : public event::TimerHandler {
+ public:
+  StopAfter(event::Loop& loop, event::Millis after) : loop_(loop), timer_(loop, this) {
+    timer_.arm(after);
+  }
+  void onTimer(event::Timer&) override { loop_.stop(); }
+
+ private:
+  event::Loop& loop_;
+  event::Timer timer_;
+};
+
+class ControlServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/nsmp-control-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/control.sock";
+    ASSERT_TRUE(loop_.init());
+  }
+  void TearDown() override {
+    server_.reset();
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+
+  void open() {
+    auto s = ControlServer::open(
+        loop_, path_, [](std::string_view line) { return "<" + std::string(line) + ">"; },
+        "too long");
+    ASSERT_TRUE(s) << s.error();
+    server_ = std::move(*s);
+  }
+
+  // Connects (blocking), sends `bytes`, closes the write side, runs the loop
+  // for a moment and returns everything the server wrote back.
+  std::string exchange(const std::string& bytes) {
+    net::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::memcpy(sun.sun_path, path_.data(), path_.size());
+    EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      // Small socket buffers: let the loop read while the test writes.
+      ssize_t n = ::send(fd.get(), bytes.data() + sent, bytes.size() - sent, MSG_DONTWAIT);
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+      } else {
+        StopAfter stop(loop_, event::Millis(5));
+        loop_.run();
+      }
+    }
+    ::shutdown(fd.get(), SHUT_WR);
+    // The server closes after its last reply: read until then (bounded).
+    std::string out;
+    char buf[65536];
+    for (int turns = 0; turns < 400; ++turns) {
+      StopAfter stop(loop_, event::Millis(5));
+      loop_.run();
+      ssize_t n;
+      while ((n = ::recv(fd.get(), buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+        out.append(buf, static_cast<size_t>(n));
+      }
+      if (n == 0) return out;
+    }
+    ADD_FAILURE() << "the server did not close the connection";
+    return out;
+  }
+
+  std::string dir_, path_;
+  event::Loop loop_;
+  std::unique_ptr<ControlServer> server_;
+};
+
+TEST_F(ControlServerTest, AnswersEveryLineInOrder) {
+  open();
+  EXPECT_EQ(exchange("a\nb\r\n\nc"), "<a>\n<b>\n<c>\n");
+}
+
+TEST_F(ControlServerTest, SocketIsForItsOwnerOnly) {
+  open();
+  struct stat st;
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(ControlServerTest, OverlongLineIsRefusedAndTheConnectionClosed) {
+  open();
+  // Whole in one read or arriving over many: never handed to the handler.
+  for (size_t extra : {size_t{1}, size_t{4096}}) {
+    std::string reply =
+        exchange("ok\n" + std::string(ControlServer::kMaxLine + extra, 'x') + "\nlate\n");
+    EXPECT_EQ(reply.substr(0, 40), "<ok>\ntoo long\n") << extra;
+  }
+  // A line of exactly the limit is still a request.
+  EXPECT_EQ(exchange(std::string(ControlServer::kMaxLine, 'y') + "\n").size(),
+            ControlServer::kMaxLine + 3);
+  EXPECT_EQ(exchange("next\n"), "<next>\n");  // the server itself goes on
+}
+
+TEST_F(ControlServerTest, ASecondServerOnALiveSocketIsRefused) {
+  open();
+  auto second = ControlServer::open(
+      loop_, path_, [](std::string_view) { return std::string(); }, "");
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error(), "another node is serving the control socket " + path_);
+  EXPECT_EQ(exchange("still\n"), "<still>\n");
+}
+
+TEST_F(ControlServerTest, AStaleSocketFileIsReplaced) {
+  {
+    Result<net::Fd> stale = net::listenUnix(path_);
+    ASSERT_TRUE(stale);
+  }  // closed: the file stays, nobody answers
+  open();
+  EXPECT_EQ(exchange("x\n"), "<x>\n");
+}
+
+}  // namespace
+}  // namespace nsmp::node

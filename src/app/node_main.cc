@@ -13,6 +13,7 @@
 #include "app/run.h"
 #include "base/log.h"
 #include "daemon/daemonize.h"
+#include "daemon/fd_limit.h"
 #include "daemon/pidfile.h"
 #include "event/loop.h"
 #include "event/signals.h"
@@ -136,7 +137,10 @@ int nodeMain(int argc, char** argv) {
   }
   loop.addTurnHook([] { log::flush(); });
 
-  log::info("ns-metadata-proxy node: control socket {}", options.control);
+  // Every listener's sockets and connections share this one process.
+  uint64_t fd_limit = daemon::raiseFdLimit(UINT64_MAX);
+  log::info("ns-metadata-proxy node: control socket {}; open-file limit {}", options.control,
+            fd_limit);
   log::flush();
   daemonizer.ready();
   loop.run();

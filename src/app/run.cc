@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "daemon/daemonize.h"
+#include "daemon/fd_limit.h"
 #include "daemon/pidfile.h"
 #include "daemon/privileges.h"
 #include "event/loop.h"
@@ -80,6 +81,11 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
     auto p = daemon::Pidfile::acquire(process.pid_file);
     if (!p) return fail(daemonizer, p.error());
     pidfile.emplace(std::move(*p));
+  }
+  if (uint64_t limit = daemon::raiseFdLimit(daemon::fdsFor(config.maxconn));
+      limit < daemon::fdsFor(config.maxconn)) {
+    log::warning("open-file limit {} is below the {} that maxconn {} may need", limit,
+                 daemon::fdsFor(config.maxconn), config.maxconn);
   }
   std::vector<net::Fd> sockets;
   std::string bind_error;

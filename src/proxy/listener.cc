@@ -26,7 +26,10 @@ const char* identityHeaderName(IdentityKind kind) {
 }
 
 Listener::Listener(Worker& worker, ListenerConfig config, std::vector<net::Fd> sockets)
-    : worker_(worker), config_(std::move(config)), upstreams_(worker.loop(), config_) {
+    : worker_(worker),
+      config_(std::move(config)),
+      upstreams_(worker.loop(), config_),
+      accept_retry_(worker.loop(), this) {
   identity_ = {identityHeaderName(config_.identity.kind), config_.identity.value};
   for (net::Fd& fd : sockets) {
     auto s = std::make_unique<Socket>();
@@ -81,6 +84,8 @@ void Listener::retire() {
 
 void Listener::onIo(event::Watcher&, uint32_t) { acceptAll(); }
 
+void Listener::onTimer(event::Timer&) { acceptAll(); }
+
 // Accepts until the backlog is empty or maxconn is reached. At maxconn the
 // proxy simply stops calling accept(): further connections wait in the kernel
 // backlog, as with haproxy, and sessionClosed() resumes.
@@ -93,7 +98,15 @@ void Listener::acceptAll() {
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors or memory: the connection stays in the
+          // backlog, and no new edge may come for it. Try again shortly.
+          if (!accept_retry_.armed()) {
+            log::warning("accept on {}: {}; retrying in {} ms", describe(), std::strerror(errno),
+                         kAcceptRetry.count());
+            accept_retry_.arm(kAcceptRetry);
+          }
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
           log::warning("accept on {}: {}", describe(), std::strerror(errno));
         }
         break;

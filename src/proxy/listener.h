@@ -33,7 +33,9 @@ struct Counters {
   uint32_t active = 0;
 };
 
-class Listener final : public event::IoHandler, public event::Deletable {
+class Listener final : public event::IoHandler,
+                       public event::TimerHandler,
+                       public event::Deletable {
  public:
   // `sockets` are bound and listening, one per config.binds entry.
   Listener(Worker& worker, ListenerConfig config, std::vector<net::Fd> sockets);
@@ -51,6 +53,7 @@ class Listener final : public event::IoHandler, public event::Deletable {
   bool retiring() const { return retiring_; }
 
   void onIo(event::Watcher& w, uint32_t events) override;
+  void onTimer(event::Timer& t) override;  // accept again after running out of fds
 
   const ListenerConfig& config() const { return config_; }
   const http::UpstreamIdentity& identity() const { return identity_; }
@@ -82,6 +85,8 @@ class Listener final : public event::IoHandler, public event::Deletable {
   UpstreamPool upstreams_;  // after config_: it reads the socket path and limits
   Counters counters_;
   std::string description_;
+  event::Timer accept_retry_;
+  static constexpr Millis kAcceptRetry{100};
   Session* sessions_ = nullptr;  // intrusive list of live sessions
   bool accepting_ = true;
   bool draining_ = false;

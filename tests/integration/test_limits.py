@@ -1,9 +1,11 @@
 """maxconn, bounded buffers, many idle connections."""
+import resource
 import socket
 import time
 
 import pytest
 
+from harness import proxy as proxy_mod
 from harness import upstream as up
 from harness import wire
 
@@ -33,6 +35,47 @@ def test_maxconn_queues_extra_connection_until_one_closes(make_proxy, upstream):
     finally:
         a.close()
         b.close()
+
+
+def test_out_of_descriptors_pending_connections_are_accepted_once_fds_free_up(
+        make_proxy, upstream):
+    """accept() failing with EMFILE leaves connections in the backlog, and an
+    edge-triggered listener gets no new edge for them: the proxy must retry on
+    its own, or they wait until some unrelated connection arrives."""
+    proxy = make_proxy()
+    upstream.answer_all(up.echo_target)
+    spare = 3
+    resource.prlimit(proxy.pid, resource.RLIMIT_NOFILE, (proxy.open_fds() + spare,) * 2)
+    held = [proxy.connect() for _ in range(spare)]
+    pending = [proxy.connect() for _ in range(2)]  # complete in the kernel's backlog
+    try:
+        proxy.wait_log("Too many open files; retrying in 100 ms")
+        for c in held:
+            c.close()
+        # No new connection arrives: only the proxy's own retry can serve these.
+        for i, c in enumerate(pending):
+            assert c.request(wire.get(f"/p{i}")).body == f"/p{i}".encode()
+    finally:
+        for c in held + pending:
+            c.close()
+
+
+def test_open_file_limit_is_raised_for_maxconn(binary, workdir, upstream_path):
+    """Two descriptors per connection: maxconn 1024 needs more than the usual soft
+    limit of 1024, so the proxy raises its own (as haproxy does)."""
+    wanted = 2 * 1024 + 64
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"hard open-file limit {hard} is below {wanted}")
+    shell = ["-c", f'ulimit -Sn 1024 && exec "{binary}" "$@"', "sh",
+             *proxy_mod.neutron_args(workdir, upstream_path)]
+    p = proxy_mod.Proxy("/bin/sh", workdir, shell, name="low-limit").start()
+    try:
+        with open(f"/proc/{p.pid}/limits") as f:
+            soft = next(line.split()[3] for line in f if line.startswith("Max open files"))
+        assert int(soft) == wanted
+    finally:
+        p.stop()
 
 
 def push(sock, total, stall=1.0, limit=20.0):

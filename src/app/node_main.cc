@@ -16,7 +16,6 @@
 #include "daemon/fd_limit.h"
 #include "daemon/pidfile.h"
 #include "event/loop.h"
-#include "event/signals.h"
 #include "node/control.h"
 #include "node/netns.h"
 #include "node/node.h"
@@ -108,12 +107,7 @@ int nodeMain(int argc, char** argv) {
     std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.error().c_str());
     return 1;
   }
-  auto fail = [&daemonizer](const std::string& msg) {
-    log::error("{}", msg);
-    log::flush();
-    if (daemonizer.enabled()) daemonizer.fail(msg);
-    return 1;
-  };
+  auto fail = [&daemonizer](const std::string& msg) { return failStartup(daemonizer, msg); };
   std::optional<daemon::Pidfile> pidfile;
   if (!process.pid_file.empty()) {
     auto p = daemon::Pidfile::acquire(process.pid_file);
@@ -131,23 +125,11 @@ int nodeMain(int argc, char** argv) {
       [&node](std::string_view line) { return handleControlLine(node, line); },
       controlLineTooLongReply());
   if (!control) return fail(control.error());
-  event::Signals signals(loop);
-  if (Status watched = watchProcessSignals(signals, worker); !watched) {
-    return fail(watched.message());
-  }
-  loop.addTurnHook([] { log::flush(); });
-
   // Every listener's sockets and connections share this one process.
   uint64_t fd_limit = daemon::raiseFdLimit(UINT64_MAX);
-  log::info("ns-metadata-proxy node: control socket {}; open-file limit {}", options.control,
-            fd_limit);
-  log::flush();
-  daemonizer.ready();
-  loop.run();
-  worker.logCounters();
-  log::info("exiting");
-  log::flush();
-  return 0;
+  return serve(loop, worker, daemonizer,
+               fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}",
+                           options.control, fd_limit));
 }
 
 }  // namespace nsmp::app

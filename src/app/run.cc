@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "base/log.h"
 #include "daemon/daemonize.h"
 #include "daemon/fd_limit.h"
@@ -38,6 +40,8 @@ bool setUpLogging(const daemon::ProcessConfig& process) {
   return true;
 }
 
+namespace {
+
 Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker) {
   return signals.watch({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&worker](int signo) {
     if (signo == SIGHUP) {
@@ -52,15 +56,34 @@ Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker) {
   });
 }
 
+}  // namespace
+
+int failStartup(daemon::Daemonizer& daemonizer, const std::string& message) {
+  log::error("{}", message);
+  log::flush();
+  if (daemonizer.enabled()) daemonizer.fail(message);
+  return 1;
+}
+
+int serve(event::Loop& loop, proxy::Worker& worker, daemon::Daemonizer& daemonizer,
+          const std::string& started) {
+  event::Signals signals(loop);
+  if (Status watched = watchProcessSignals(signals, worker); !watched) {
+    return failStartup(daemonizer, watched.message());
+  }
+  loop.addTurnHook([] { log::flush(); });
+  log::info("{}", started);
+  log::flush();
+  daemonizer.ready();
+  loop.run();
+  worker.logCounters();
+  log::info("exiting");
+  log::flush();
+  return 0;
+}
+
 int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig& config) {
   if (!setUpLogging(process)) return 1;
-  auto fail = [](daemon::Daemonizer& d, const std::string& msg) {
-    log::error("{}", msg);
-    log::flush();
-    if (d.enabled()) d.fail(msg);
-    return 1;
-  };
-
   // Unknown users are refused before anything is bound or forked.
   auto creds = daemon::resolveCredentials(process.user, process.group);
   if (!creds) {
@@ -79,7 +102,7 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   std::optional<daemon::Pidfile> pidfile;
   if (!process.pid_file.empty()) {
     auto p = daemon::Pidfile::acquire(process.pid_file);
-    if (!p) return fail(daemonizer, p.error());
+    if (!p) return failStartup(daemonizer, p.error());
     pidfile.emplace(std::move(*p));
   }
   if (uint64_t limit = daemon::raiseFdLimit(daemon::fdsFor(config.maxconn));
@@ -90,31 +113,19 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   std::vector<net::Fd> sockets;
   std::string bind_error;
   if (!proxy::openListeningSockets(config, "", &sockets, &bind_error)) {
-    return fail(daemonizer, bind_error);
+    return failStartup(daemonizer, bind_error);
   }
-  if (auto s = daemon::dropPrivileges(*creds); !s) return fail(daemonizer, s.error());
+  if (auto s = daemon::dropPrivileges(*creds); !s) return failStartup(daemonizer, s.error());
 
   event::Loop loop;
-  if (Status s = loop.init(); !s) return fail(daemonizer, s.message());
+  if (Status s = loop.init(); !s) return failStartup(daemonizer, s.message());
   proxy::Worker worker(loop);
   Result<proxy::Listener*> listener = worker.addListener(config, std::move(sockets));
-  if (!listener) return fail(daemonizer, listener.status().message());
-  event::Signals signals(loop);
-  if (Status watched = watchProcessSignals(signals, worker); !watched) {
-    return fail(daemonizer, watched.message());
-  }
-  loop.addTurnHook([] { log::flush(); });
-
+  if (!listener) return failStartup(daemonizer, listener.status().message());
   const char* who = config.identity.kind == proxy::IdentityKind::kRouter ? "router" : "network";
-  log::info("ns-metadata-proxy for {} {} listening on {} -> {}", who, config.identity.value,
-            (*listener)->describe(), config.upstream_socket);
-  log::flush();
-  daemonizer.ready();
-  loop.run();
-  worker.logCounters();
-  log::info("exiting");
-  log::flush();
-  return 0;
+  return serve(loop, worker, daemonizer,
+               fmt::format("ns-metadata-proxy for {} {} listening on {} -> {}", who,
+                           config.identity.value, (*listener)->describe(), config.upstream_socket));
 }
 
 }  // namespace nsmp::app

@@ -2,9 +2,11 @@
 // process manager relies on, then the event loop until SIGTERM/SIGINT.
 #pragma once
 
-#include "base/result.h"
+#include <string>
+
+#include "daemon/daemonize.h"
 #include "daemon/process_config.h"
-#include "event/signals.h"
+#include "event/loop.h"
 #include "proxy/config.h"
 #include "proxy/worker.h"
 
@@ -16,8 +18,13 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
 // Shared with the node (app/node_main). Opens the log the process config
 // names; prints why not to stderr and returns false.
 bool setUpLogging(const daemon::ProcessConfig& process);
-// SIGTERM/SIGINT: stop accepting, let in-flight requests finish (4 s at
-// most), then stop the loop; SIGHUP: reopen the log; SIGUSR1: log counters.
-Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker);
+// Logs why start-up failed and tells the launcher (exit 1 there); returns 1.
+int failStartup(daemon::Daemonizer& daemonizer, const std::string& message);
+// The rest of a daemon's life once it can serve: logs `started`, tells the
+// launcher it is ready and runs the loop. SIGTERM/SIGINT stop accepting, let
+// in-flight requests finish (4 s at most) and end it; SIGHUP reopens the log;
+// SIGUSR1 logs counters. Returns the exit status.
+int serve(event::Loop& loop, proxy::Worker& worker, daemon::Daemonizer& daemonizer,
+          const std::string& started);
 
 }  // namespace nsmp::app

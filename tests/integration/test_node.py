@@ -11,13 +11,13 @@ import signal
 import socket
 import stat
 import threading
-import time
 
 import pytest
 
 import haproxy_diff_helpers as h
 from harness import upstream as up
 from harness import wire
+from harness.wire import connect_refused, wait_for
 from harness.node import Node, ctl, listener_args, port_of
 from harness.proxy import NETWORK_ID as NET, ROUTER_ID as RTR
 
@@ -62,23 +62,6 @@ def agent2(workdir):
     a = up.Upstream(os.path.join(workdir, "agent2.sock")).start()
     yield a
     a.stop()
-
-
-def wait_for(predicate, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def connect_refused(port):
-    """Nothing listens on port (a probe reset while the listener closes counts as closed)."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return False
-    except (ConnectionRefusedError, ConnectionResetError):
-        return True
 
 
 def get(port, path="/latest/meta-data/", extra=b""):

@@ -15,24 +15,7 @@ import pytest
 from harness import proxy as proxy_mod
 from harness import upstream as up
 from harness import wire
-
-
-def wait_for(predicate, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def connect_refused(port):
-    """The port no longer listens. A probe caught in the backlog as the listening
-    socket closes is reset rather than refused: that means closed too."""
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return False
-    except (ConnectionRefusedError, ConnectionResetError):
-        return True
+from harness.wire import connect_refused, wait_for
 
 
 # -- signals -------------------------------------------------------------------

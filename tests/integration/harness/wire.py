@@ -313,3 +313,22 @@ def get(path="/", host="169.254.169.254", extra=b"", version="1.1"):
     return (
         f"GET {path} HTTP/{version}\r\nHost: {host}\r\n".encode() + extra + b"\r\n"
     )
+
+
+def wait_for(predicate, timeout=5.0, what="condition"):
+    """Polls `predicate` every 20 ms until it holds; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def connect_refused(port, host="127.0.0.1"):
+    """Nothing listens on the port. A probe caught in the backlog as the listening
+    socket closes is reset rather than refused: that means closed too."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return False
+    except (ConnectionRefusedError, ConnectionResetError):
+        return True

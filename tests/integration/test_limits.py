@@ -44,6 +44,10 @@ def test_out_of_descriptors_pending_connections_are_accepted_once_fds_free_up(
     its own, or they wait until some unrelated connection arrives."""
     proxy = make_proxy()
     upstream.answer_all(up.echo_target)
+    # A first exchange while descriptors are plenty: an ASan/UBSan build checks each
+    # (type, call site) once, with a pipe it could not open later.
+    with proxy.connect() as c:
+        assert c.request(wire.get("/warm")).body == b"/warm"
     spare = 3
     resource.prlimit(proxy.pid, resource.RLIMIT_NOFILE, (proxy.open_fds() + spare,) * 2)
     held = [proxy.connect() for _ in range(spare)]

@@ -59,7 +59,10 @@ std::string usageText() {
   text +=
       "\n"
       "Every option may be written --name VALUE or --name=VALUE, with underscores\n"
-      "or dashes. Timeouts are seconds and may have decimals (0.5).\n";
+      "or dashes. Timeouts are seconds and may have decimals (0.5).\n"
+      "\n"
+      "One process for every namespace of a node: `ns-metadata-proxy node --help`,\n"
+      "`ns-metadata-proxy ctl --help`.\n";
   return text;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "base/log.h"
 #include "net/socket.h"
@@ -128,6 +129,7 @@ ControlServer::ControlServer(event::Loop& loop, std::string path, net::Fd fd, Ha
     : loop_(loop),
       path_(std::move(path)),
       fd_(std::move(fd)),
+      accept_retry_(loop, this),
       handler_(std::move(handler)),
       too_long_(std::move(too_long)) {
   watcher_.fd = fd_.get();
@@ -141,12 +143,21 @@ ControlServer::~ControlServer() {
 
 void ControlServer::onIo(event::Watcher&, uint32_t) { acceptAll(); }
 
+void ControlServer::onTimer(event::Timer&) { acceptAll(); }
+
 void ControlServer::acceptAll() {
   for (;;) {
     int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN) log::warning("control socket accept: {}", std::strerror(errno));
+      if (errno == EAGAIN) {
+        out_of_fds_ = false;
+        return;
+      }
+      if (!std::exchange(out_of_fds_, true)) {
+        log::warning("control socket accept: {}; retrying every 100 ms", std::strerror(errno));
+      }
+      accept_retry_.arm(event::Millis(100));
       return;
     }
     if (count_ >= kMaxConnections) {

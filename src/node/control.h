@@ -17,7 +17,7 @@
 
 namespace nsmp::node {
 
-class ControlServer final : public event::IoHandler {
+class ControlServer final : public event::IoHandler, public event::TimerHandler {
  public:
   // Takes a request line (without its newline), returns the reply line
   // (without its newline).
@@ -36,6 +36,9 @@ class ControlServer final : public event::IoHandler {
   ~ControlServer();
 
   void onIo(event::Watcher& w, uint32_t events) override;
+  // Accepts again after running out of descriptors: a connection left in the
+  // backlog then gets no new edge, and the operator's `ctl` would wait.
+  void onTimer(event::Timer& t) override;
 
  private:
   class Connection;
@@ -48,10 +51,12 @@ class ControlServer final : public event::IoHandler {
   std::string path_;
   net::Fd fd_;
   event::Watcher watcher_;
+  event::Timer accept_retry_;
   Handler handler_;
   std::string too_long_;
   Connection* connections_ = nullptr;  // intrusive list
   size_t count_ = 0;
+  bool out_of_fds_ = false;  // warned once until accept works again
 };
 
 }  // namespace nsmp::node

@@ -1,6 +1,7 @@
 #include "node/control.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "event/loop.h"
 #include "net/fd.h"
@@ -127,6 +129,42 @@ TEST_F(ControlServerTest, ASecondServerOnALiveSocketIsRefused) {
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error(), "another node is serving the control socket " + path_);
   EXPECT_EQ(exchange("still\n"), "<still>\n");
+}
+
+TEST_F(ControlServerTest, AConnectionWaitingWhileOutOfFdsIsServedOnceFdsFreeUp) {
+  open();
+  net::Fd client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(client.valid());
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(client.get() + 16);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<net::Fd> filler;  // every descriptor the limit allows
+  for (int fd; (fd = ::dup(0)) >= 0;) filler.emplace_back(fd);
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::memcpy(sun.sun_path, path_.data(), path_.size());
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
+  ASSERT_EQ(::send(client.get(), "x\n", 2, 0), 2);
+  ::shutdown(client.get(), SHUT_WR);
+  {
+    StopAfter stop(loop_, event::Millis(20));
+    loop_.run();  // accept fails: the connection stays in the backlog
+  }
+  filler.clear();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  // Nothing new arrives on the control socket: only a retry can serve it.
+  std::string out;
+  char buf[256];
+  for (int turns = 0; turns < 100; ++turns) {
+    StopAfter stop(loop_, event::Millis(10));
+    loop_.run();
+    ssize_t n = ::recv(client.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+    if (n == 0) break;
+  }
+  EXPECT_EQ(out, "<x>\n");
 }
 
 TEST_F(ControlServerTest, AStaleSocketFileIsReplaced) {

@@ -15,24 +15,28 @@
 #include "daemon/daemonize.h"
 #include "daemon/fd_limit.h"
 #include "daemon/pidfile.h"
+#include "daemon/privileges.h"
 #include "event/loop.h"
 #include "node/control.h"
-#include "node/netns.h"
 #include "node/node.h"
+#include "node/opener.h"
 #include "proxy/worker.h"
 
 namespace nsmp::app {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: ns-metadata-proxy node [--control PATH] [--nodaemonize] [--pid_file PATH]\n"
-    "                              [--log-file PATH] [--debug]\n"
+    "usage: ns-metadata-proxy node [--control PATH] [--user USER] [--group GROUP]\n"
+    "                              [--nodaemonize] [--pid_file PATH] [--log-file PATH] [--debug]\n"
     "\n"
     "Serves the metadata proxies of many networks and routers in one process.\n"
     "Listeners are added and removed at runtime with `ns-metadata-proxy ctl`\n"
     "(docs/node.md).\n"
     "\n"
     "  --control PATH    control socket, mode 0600 (default /run/ns-metadata-proxy.sock)\n"
+    "  --user USER --group GROUP\n"
+    "                    serve as this user and group (names or numbers, both needed);\n"
+    "                    a helper that stays root opens the sockets in each namespace\n"
     "  --nodaemonize     stay in the foreground (default: run in the background)\n"
     "  --pid_file PATH   write the pid here and hold it locked while running\n"
     "  --log-file PATH   log to this file instead of stderr\n"
@@ -57,7 +61,8 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
       arg.resize(eq);
     }
     for (char& c : arg) c = c == '-' ? '_' : c;
-    bool takes_value = arg == "__control" || arg == "__pid_file" || arg == "__log_file";
+    bool takes_value = arg == "__control" || arg == "__pid_file" || arg == "__log_file" ||
+                       arg == "__user" || arg == "__group";
     if (takes_value && !value) {
       if (i + 1 >= args.size()) return usage(args[i] + " needs a value");
       value = args[++i];
@@ -74,6 +79,10 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
     } else if (arg == "__log_file") {
       o->process.log_target = daemon::LogTarget::kFile;
       o->process.log_file = *value;
+    } else if (arg == "__user") {
+      o->process.user = *value;
+    } else if (arg == "__group") {
+      o->process.group = *value;
     } else if (arg == "__nodaemonize") {
       o->process.daemonize = false;
     } else if (arg == "__daemonize") {
@@ -83,6 +92,9 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
     } else {
       return usage(fmt::format("unknown option '{}'", args[i]));
     }
+  }
+  if (o->process.user.empty() != o->process.group.empty()) {
+    return usage("--user and --group go together (the node must not keep root's group)");
   }
   for (std::string* path : {&o->control, &o->process.pid_file, &o->process.log_file}) {
     if (!path->empty() && path->front() != '/') {
@@ -101,6 +113,12 @@ int nodeMain(int argc, char** argv) {
   if (auto code = parseNodeOptions({argv + 1, argv + argc}, &options)) return *code;
   const daemon::ProcessConfig& process = options.process;
   if (!setUpLogging(process)) return 1;
+  // Unknown users are refused before anything is forked or bound.
+  auto creds = daemon::resolveCredentials(process.user, process.group);
+  if (!creds) {
+    std::fprintf(stderr, "ns-metadata-proxy node: %s\n", creds.error().c_str());
+    return 1;
+  }
 
   daemon::Daemonizer daemonizer(process.daemonize);
   if (auto s = daemonizer.start(); !s) {
@@ -114,19 +132,25 @@ int nodeMain(int argc, char** argv) {
     if (!p) return fail(p.error());
     pidfile.emplace(std::move(*p));
   }
+  // Every listener's sockets and connections share this one process.
+  uint64_t fd_limit = daemon::raiseFdLimit(UINT64_MAX);
+  // With --user, a root helper opens the sockets and this process gives up
+  // root; the helper is forked first, so it holds nothing else.
+  bool separate = !process.user.empty() || !process.group.empty();
+  auto opener = separate ? node::startHelper() : node::localOpener();
+  if (!opener) return fail(opener.error());
   event::Loop loop;
   if (Status s = loop.init(); !s) return fail(s.message());
   proxy::Worker worker(loop);
-  auto home = node::NamespaceSwitch::open();
-  if (!home) return fail(home.error());
-  node::Node node(worker, std::move(*home));
+  node::Node node(worker, std::move(*opener));
   auto control = node::ControlServer::open(
       loop, options.control,
       [&node](std::string_view line) { return handleControlLine(node, line); },
       controlLineTooLongReply());
   if (!control) return fail(control.error());
-  // Every listener's sockets and connections share this one process.
-  uint64_t fd_limit = daemon::raiseFdLimit(UINT64_MAX);
+  if (separate) {
+    if (auto s = daemon::dropPrivileges(*creds); !s) return fail(s.error());
+  }
   return serve(loop, worker, daemonizer,
                fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}",
                            options.control, fd_limit));

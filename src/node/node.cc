@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
-#include "proxy/listen_sockets.h"
 #include "proxy/listener.h"
 
 namespace nsmp::node {
@@ -12,8 +11,8 @@ const char* identityNoun(proxy::IdentityKind kind) {
   return kind == proxy::IdentityKind::kRouter ? "router" : "network";
 }
 
-Node::Node(proxy::Worker& worker, NamespaceSwitch netns)
-    : worker_(worker), netns_(std::move(netns)) {}
+Node::Node(proxy::Worker& worker, std::unique_ptr<SocketOpener> opener)
+    : worker_(worker), opener_(std::move(opener)) {}
 
 proxy::Listener* Node::find(const std::string& uuid) const {
   for (const auto& l : worker_.listeners()) {
@@ -31,10 +30,8 @@ daemon::StartupResult<proxy::Listener*> Node::add(proxy::ListenerConfig config) 
   }
   std::string where = config.netns.empty() ? "" : " in " + config.netns;
   std::vector<net::Fd> sockets;
-  auto opened = netns_.runIn(config.netns, [&](std::string* error) {
-    return proxy::openListeningSockets(config, where, &sockets, error);
-  });
-  if (!opened) return daemon::StartupError{opened.error()};
+  std::string error;
+  if (!opener_->open(config, &sockets, &error)) return daemon::StartupError{error};
 
   config.log_tag = fmt::format("{} {}: ", noun, config.uuid);
   std::string uuid = config.uuid;

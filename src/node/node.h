@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
 #include "daemon/startup_result.h"
-#include "node/netns.h"
+
+#include "node/opener.h"
 #include "proxy/config.h"
 #include "proxy/worker.h"
 
@@ -16,7 +18,7 @@ namespace nsmp::node {
 
 class Node {
  public:
-  Node(proxy::Worker& worker, NamespaceSwitch netns);
+  Node(proxy::Worker& worker, std::unique_ptr<SocketOpener> opener);
 
   // Opens config.binds inside config.netns and starts serving. Refused, with
   // nothing changed, when the uuid is served already, the namespace cannot
@@ -33,7 +35,7 @@ class Node {
   proxy::Listener* find(const std::string& uuid) const;  // served, not draining
 
   proxy::Worker& worker_;
-  NamespaceSwitch netns_;
+  std::unique_ptr<SocketOpener> opener_;
 };
 
 // "network", "router" (OVN networks are networks).

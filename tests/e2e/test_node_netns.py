@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
 import shutil
 import subprocess
@@ -85,8 +86,10 @@ class Ctl:
 class Env:
     """One node, one agent, and the namespaces a test builds."""
 
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, user: str | None = None):
         self.workdir = workdir  # logs
+        # With a user, the node serves as that user and a root helper opens sockets.
+        self.user = user
         # Sockets in a short directory of their own (sun_path is 108 bytes at most).
         self.sockdir = tempfile.mkdtemp(prefix="nsmp-node-")
         self.control = os.path.join(self.sockdir, "control.sock")
@@ -101,8 +104,14 @@ class Env:
     # -- building -------------------------------------------------------------
     def start(self) -> None:
         self.agent = Upstream(self.agent_sock).start()
+        as_user = []
+        if self.user:
+            # The unprivileged node must reach the agent's socket, as Neutron's user does.
+            os.chmod(self.sockdir, 0o755)
+            os.chmod(self.agent_sock, 0o777)
+            as_user = ["--user", self.user, "--group", "nogroup"]
         self.node = Daemon("node", [self.binary, "node", "--nodaemonize", "--control",
-                                    self.control, "--debug"],
+                                    self.control, "--debug", *as_user],
                            os.path.join(self.workdir, "node.log"))
         self.node.wait_for_unix_socket(self.control)
 
@@ -314,9 +323,9 @@ def shape(listeners: dict[str, dict]) -> dict:
             for u, e in listeners.items()}
 
 
-@pytest.fixture
-def env(netns_ready, tmp_path):
-    e = Env(str(tmp_path))
+@pytest.fixture(params=[None, "nobody"], ids=["root", "as-nobody"])
+def env(request, netns_ready, tmp_path):
+    e = Env(str(tmp_path), user=request.param)
 
     def cleanup():
         return e.cleanup()
@@ -613,14 +622,15 @@ def test_add_from_neutrons_haproxy_config(env):
     reply = added.reply
     assert (reply.get("ok"), reply.get("uuid"), reply.get("netns"), reply.get("listening")) == (
         True, c.network_id, c.ns, f"{METADATA_IP}:80"), reply
-    # The process settings are reported, not applied: no pid file, the node stays root.
+    # The process settings are reported, not applied: no pid file, the node keeps its user.
     warned = " ".join(reply.get("warnings", []))
     for word in ("daemon", "pidfile", "user", "group", "log"):
         assert word in warned, f"no warning about `{word}`: {reply.get('warnings')}"
     assert not os.path.exists(pidfile), "the node wrote the config's pid file"
     with open(f"/proc/{env.node.pid}/status") as f:
         uids = next(line for line in f if line.startswith("Uid:")).split()[1:]
-    assert uids == ["0", "0", "0", "0"], f"the node changed user: {uids}"
+    want = str(pwd.getpwnam(env.user).pw_uid) if env.user else "0"
+    assert uids == [want] * 4, f"the node changed user: {uids}"
     entry = env.listeners()[c.network_id]
     assert entry["identity"] == {"header": "X-Neutron-Network-ID", "value": c.network_id}, entry
     assert entry["upstream"] == env.agent_sock, entry

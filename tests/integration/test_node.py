@@ -4,12 +4,15 @@ One node process serves several loopback listeners, added and removed over its
 JSON-lines control socket; the scripted agents record the exact bytes each listener
 forwards. The namespace behaviour (`--netns`) is tested under tests/e2e.
 """
+import grp
 import json
 import os
+import pwd
 import re
 import signal
 import socket
 import stat
+import subprocess
 import threading
 
 import pytest
@@ -523,3 +526,51 @@ def test_sighup_reopens_the_log_file(make_node, workdir, upstream):
     wait_for(lambda: re.search(rf'network {NET}: access 127\.0\.0\.1:{client} "GET /after-hup ',
                                open(log).read()), what="the access line in the new log")
     assert "/after-hup" not in open(log + ".1").read()
+
+
+# -- privilege separation (--user/--group) ---------------------------------------------
+
+
+def ids_of(pid):
+    """(uid, gid) of a process, from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.split(":", 1) for line in f if ":" in line)
+    return int(fields["Uid"].split()[0]), int(fields["Gid"].split()[0])
+
+
+def children_of(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(c) for c in f.read().split()]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to switch users")
+def test_with_user_the_node_serves_unprivileged_and_a_root_helper_opens_sockets(
+        make_node, upstream):
+    nobody, nogroup = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
+    os.chmod(upstream.path, 0o777)  # the agent's socket, reachable by the node's user
+    node = make_node(extra=["--user", "nobody", "--group", "nogroup"])
+    assert ids_of(node.pid) == (nobody, nogroup)
+    [helper] = children_of(node.pid)
+    assert ids_of(helper) == (0, 0)
+
+    reply, port = node.add_ok(listener_args("--network_id", NET, upstream.path))
+    assert get(port, "/as-nobody")[0].status == 200
+    assert upstream.received == [forwarded("/as-nobody", "X-Neutron-Network-ID", NET)]
+    # The helper's refusals reach the caller as they are, and change nothing.
+    missing = node.add(listener_args("--network_id", "other", upstream.path), netns="nsmp-none")
+    assert missing == {"ok": False, "error": "netns nsmp-none: No such file or directory"}
+    taken = node.add(listener_args("--network_id", "other", upstream.path, port=port))
+    assert taken["error"] == f"cannot listen on 127.0.0.1:{port}: bind: Address already in use"
+    assert [e["uuid"] for e in node.listeners()] == [NET]
+
+    assert node.stop() == 0
+    wait_for(lambda: not os.path.exists(f"/proc/{helper}"), what="the helper to exit")
+
+
+@pytest.mark.parametrize("extra", [["--user", "nobody"], ["--group", "nogroup"]])
+def test_user_and_group_go_together(binary, workdir, extra):
+    out = subprocess.run([binary, "node", "--nodaemonize", "--control",
+                          os.path.join(workdir, "c.ctl"), *extra],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 2
+    assert "--user and --group go together" in out.stderr

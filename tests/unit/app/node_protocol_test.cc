@@ -26,9 +26,9 @@ class NodeProtocolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(loop_.init());
-    auto home = node::NamespaceSwitch::open();
-    ASSERT_TRUE(home) << home.error();
-    node_ = std::make_unique<node::Node>(worker_, std::move(*home));
+    auto opener = node::localOpener();
+    ASSERT_TRUE(opener) << opener.error();
+    node_ = std::make_unique<node::Node>(worker_, std::move(*opener));
   }
 
   json askJson(const json& request) { return ask(request.dump()); }

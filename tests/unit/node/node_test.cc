@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include "node/netns.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -27,9 +29,9 @@ class NodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(loop_.init());
-    auto home = NamespaceSwitch::open();
-    ASSERT_TRUE(home) << home.error();
-    node_ = std::make_unique<Node>(worker_, std::move(*home));
+    auto opener = localOpener();
+    ASSERT_TRUE(opener) << opener.error();
+    node_ = std::make_unique<Node>(worker_, std::move(*opener));
   }
 
   static proxy::ListenerConfig config(const std::string& uuid, uint16_t port = 0,

@@ -112,26 +112,10 @@ int nodeMain(int argc, char** argv) {
   NodeOptions options;
   if (auto code = parseNodeOptions({argv + 1, argv + argc}, &options)) return *code;
   const daemon::ProcessConfig& process = options.process;
-  if (!setUpLogging(process)) return 1;
-  // Unknown users are refused before anything is forked or bound.
-  auto creds = daemon::resolveCredentials(process.user, process.group);
-  if (!creds) {
-    std::fprintf(stderr, "ns-metadata-proxy node: %s\n", creds.error().c_str());
-    return 1;
-  }
-
-  daemon::Daemonizer daemonizer(process.daemonize);
-  if (auto s = daemonizer.start(); !s) {
-    std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.error().c_str());
-    return 1;
-  }
+  ProcessStart start(process);
+  if (auto code = start.begin()) return *code;
+  daemon::Daemonizer& daemonizer = start.daemonizer();
   auto fail = [&daemonizer](const std::string& msg) { return failStartup(daemonizer, msg); };
-  std::optional<daemon::Pidfile> pidfile;
-  if (!process.pid_file.empty()) {
-    auto p = daemon::Pidfile::acquire(process.pid_file);
-    if (!p) return fail(p.error());
-    pidfile.emplace(std::move(*p));
-  }
   // Every listener's sockets and connections share this one process.
   uint64_t fd_limit = daemon::raiseFdLimit(UINT64_MAX);
   // With --user, a root helper opens the sockets and this process gives up
@@ -149,7 +133,7 @@ int nodeMain(int argc, char** argv) {
       controlLineTooLongReply());
   if (!control) return fail(control.error());
   if (separate) {
-    if (auto s = daemon::dropPrivileges(*creds); !s) return fail(s.error());
+    if (auto s = daemon::dropPrivileges(start.credentials()); !s) return fail(s.error());
   }
   return serve(loop, worker, daemonizer,
                fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}",

@@ -82,29 +82,34 @@ int serve(event::Loop& loop, proxy::Worker& worker, daemon::Daemonizer& daemoniz
   return 0;
 }
 
-int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig& config) {
-  if (!setUpLogging(process)) return 1;
-  // Unknown users are refused before anything is bound or forked.
-  auto creds = daemon::resolveCredentials(process.user, process.group);
+std::optional<int> ProcessStart::begin() {
+  if (!setUpLogging(process_)) return 1;
+  auto creds = daemon::resolveCredentials(process_.user, process_.group);
   if (!creds) {
     log::error("{}", creds.error());
     log::flush();
-    if (process.log_target != daemon::LogTarget::kStderr) {
+    if (process_.log_target != daemon::LogTarget::kStderr) {
       std::fprintf(stderr, "ns-metadata-proxy: %s\n", creds.error().c_str());
     }
     return 1;
   }
-  daemon::Daemonizer daemonizer(process.daemonize);
-  if (auto s = daemonizer.start(); !s) {
+  credentials_ = *creds;
+  if (auto s = daemonizer_.start(); !s) {
     std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.error().c_str());
     return 1;
   }
-  std::optional<daemon::Pidfile> pidfile;
-  if (!process.pid_file.empty()) {
-    auto p = daemon::Pidfile::acquire(process.pid_file);
-    if (!p) return failStartup(daemonizer, p.error());
-    pidfile.emplace(std::move(*p));
+  if (!process_.pid_file.empty()) {
+    auto p = daemon::Pidfile::acquire(process_.pid_file);
+    if (!p) return failStartup(daemonizer_, p.error());
+    pidfile_.emplace(std::move(*p));
   }
+  return std::nullopt;
+}
+
+int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig& config) {
+  ProcessStart start(process);
+  if (auto code = start.begin()) return *code;
+  daemon::Daemonizer& daemonizer = start.daemonizer();
   if (uint64_t limit = daemon::raiseFdLimit(daemon::fdsFor(config.maxconn));
       limit < daemon::fdsFor(config.maxconn)) {
     log::warning("open-file limit {} is below the {} that maxconn {} may need", limit,
@@ -115,7 +120,8 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   if (!proxy::openListeningSockets(config, "", &sockets, &bind_error)) {
     return failStartup(daemonizer, bind_error);
   }
-  if (auto s = daemon::dropPrivileges(*creds); !s) return failStartup(daemonizer, s.error());
+  if (auto s = daemon::dropPrivileges(start.credentials()); !s)
+    return failStartup(daemonizer, s.error());
 
   event::Loop loop;
   if (Status s = loop.init(); !s) return failStartup(daemonizer, s.message());

@@ -2,9 +2,12 @@
 // process manager relies on, then the event loop until SIGTERM/SIGINT.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "daemon/daemonize.h"
+#include "daemon/pidfile.h"
+#include "daemon/privileges.h"
 #include "daemon/process_config.h"
 #include "event/loop.h"
 #include "proxy/config.h"
@@ -18,6 +21,26 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
 // Shared with the node (app/node_main). Opens the log the process config
 // names; prints why not to stderr and returns false.
 bool setUpLogging(const daemon::ProcessConfig& process);
+// The start both daemons share, in this order: the log opened, user and
+// group resolved (an unknown name is refused before anything is forked or
+// bound), daemonized (Neutron's launcher waits for ready() or fail()), the
+// pidfile locked. Keeps the daemonizer and pidfile for the process's life.
+class ProcessStart {
+ public:
+  explicit ProcessStart(const daemon::ProcessConfig& process)
+      : process_(process), daemonizer_(process.daemonize) {}
+  // Returns the exit status when the process must stop here.
+  std::optional<int> begin();
+  daemon::Daemonizer& daemonizer() { return daemonizer_; }
+  const daemon::Credentials& credentials() const { return credentials_; }
+
+ private:
+  const daemon::ProcessConfig& process_;
+  daemon::Daemonizer daemonizer_;
+  daemon::Credentials credentials_;
+  std::optional<daemon::Pidfile> pidfile_;
+};
+
 // Logs why start-up failed and tells the launcher (exit 1 there); returns 1.
 int failStartup(daemon::Daemonizer& daemonizer, const std::string& message);
 // The rest of a daemon's life once it can serve: logs `started`, tells the

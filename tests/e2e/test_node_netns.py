@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -575,37 +576,19 @@ def test_remove_lets_a_request_in_flight_finish(env):
             slow.wait(timeout=5)
 
 
-# Neutron's haproxy template (neutron/agent/metadata/driver.py), DHCP agent shape.
-NEUTRON_HAPROXY_CONFIG = """
-global
-    log         /dev/log local0 info
-    log-tag     haproxy-metadata-proxy-{uuid}
-    user        nobody
-    group       nogroup
-    maxconn     1024
-    pidfile     {pidfile}
-    daemon
+# Neutron's DHCP-agent haproxy config, as the unit tests' fixture holds it.
+NEUTRON_CONFIG_FIXTURE = os.path.join(os.path.dirname(__file__), "..", "unit", "haproxy",
+                                      "configs", "2020-dhcp-ipv6-no-brackets.cfg")
+FIXTURE_NETWORK_ID = "9f2c1f39-6d7e-4ac1-8c4f-1b4c62f2a0d1"
 
-defaults
-    log global
-    mode http
-    option httplog
-    option dontlognull
-    option http-server-close
-    option forwardfor
-    retries                 3
-    timeout http-request    30s
-    timeout connect         30s
-    timeout client          32s
-    timeout server          32s
-    timeout http-keep-alive 30s
 
-listen listener
-    bind {host}:80
-    server metadata {socket}
-    http-request del-header X-Neutron-Router-ID
-    http-request set-header X-Neutron-Network-ID {uuid}
-"""
+def neutron_haproxy_config(network_id: str, pidfile: str, agent_sock: str) -> str:
+    """The fixture for this network: its id, pid file and agent socket; IPv4 bind only."""
+    with open(NEUTRON_CONFIG_FIXTURE) as f:
+        text = f.read().replace(FIXTURE_NETWORK_ID, network_id)
+    text = re.sub(r"(?m)^(\s*pidfile\s+)\S+$", lambda m: m.group(1) + pidfile, text)
+    text = re.sub(r"(?m)^(\s*server metadata )\S+$", lambda m: m.group(1) + agent_sock, text)
+    return re.sub(r"(?m)^\s*bind fe80::.*\n", "", text)
 
 
 def test_add_from_neutrons_haproxy_config(env):
@@ -615,8 +598,7 @@ def test_add_from_neutrons_haproxy_config(env):
     conf = os.path.join(env.sockdir, f"{c.network_id}.conf")
     pidfile = os.path.join(env.sockdir, f"{c.network_id}.pid")
     with open(conf, "w") as f:
-        f.write(NEUTRON_HAPROXY_CONFIG.format(uuid=c.network_id, pidfile=pidfile, host=METADATA_IP,
-                                              socket=env.agent_sock))
+        f.write(neutron_haproxy_config(c.network_id, pidfile, env.agent_sock))
     added = env.ctl("add", "--netns", c.ns, "-f", conf)
     assert added.rc == 0, f"add -f exited {added.rc}: {added.stderr}\n{env.diagnostics()}"
     reply = added.reply

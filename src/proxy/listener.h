@@ -16,6 +16,7 @@
 #include "net/fd.h"
 #include "proxy/config.h"
 #include "proxy/rate_limiter.h"
+#include "proxy/source_limit.h"
 #include "proxy/upstream_pool.h"
 
 namespace nsmp::proxy {
@@ -82,6 +83,7 @@ class Listener final : public event::IoHandler,
   http::UpstreamIdentity identity_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  SourceLimit sources_;
   UpstreamPool upstreams_;  // after config_: it reads the socket path and limits
   Counters counters_;
   std::string description_;

@@ -15,7 +15,7 @@
 #include "http/header_names.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "invariant.h"
+#include "fuzz/invariant.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include "http/head_scanner.h"
 #include "http/header_names.h"
 #include "http/response.h"
-#include "invariant.h"
+#include "fuzz/invariant.h"
 
 namespace {
 

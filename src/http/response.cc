@@ -109,7 +109,7 @@ bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
   return w.finish() == Reply::kNone;
 }
 
-void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {
+void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out) {
   const ReplyInfo& info = replyInfo(r);
   char body[160];
   int blen =
@@ -121,7 +121,7 @@ void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {
                     "%d\r\n%s\r\n",
                     info.status, info.phrase, blen, keep_alive ? "" : "Connection: close\r\n");
   out.append({head, static_cast<size_t>(hlen)}, 4096);
-  out.append({body, static_cast<size_t>(blen)}, 4096);
+  if (!head_request) out.append({body, static_cast<size_t>(blen)}, 4096);
 }
 
 void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit) {

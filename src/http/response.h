@@ -58,8 +58,10 @@ bool writeClientHead(const HeadFields& head, const ClientFraming& framing, uint8
 // Same limits as writeClientHead.
 bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit);
 
-// A complete local reply (status line, headers, short text body).
-void writeLocalReply(Reply r, bool keep_alive, Buffer& out);
+// A complete local reply (status line, headers, short text body). The reply
+// to a HEAD request has no body (RFC 9110 §9.3.2): its Content-Length says
+// what a GET would have got.
+void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out);
 
 // Re-encodes body bytes with the outgoing framing.
 void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit);

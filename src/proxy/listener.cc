@@ -114,18 +114,20 @@ void Listener::acceptAll() {
       }
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      ++counters_.accepted;
-      ++counters_.active;
-      const net::PeerAddress peer = net::PeerAddress::from(ss);
-      const bool counted = sources_.tryOpen(peer);
-      auto* session = new Session(*this, net::Fd(fd), peer, counted);
-      session->next_ = sessions_;
-      if (sessions_) sessions_->prev_ = session;
-      sessions_ = session;
-      // Over its address's limit, a connection is answered and closed at once.
-      session->start(counted ? http::Reply::kNone : http::Reply::kTooManyConnections);
+      adopt(net::Fd(fd), net::PeerAddress::from(ss));
     }
   }
+}
+
+void Listener::adopt(net::Fd client, const net::PeerAddress& peer) {
+  ++counters_.accepted;
+  ++counters_.active;
+  const bool counted = sources_.tryOpen(peer);
+  auto* session = new Session(*this, std::move(client), peer, counted);
+  session->next_ = sessions_;
+  if (sessions_) sessions_->prev_ = session;
+  sessions_ = session;
+  session->start(counted ? http::Reply::kNone : http::Reply::kTooManyConnections);
 }
 
 void Listener::sessionClosed(Session* s) {

@@ -574,7 +574,7 @@ void Session::localReply(http::Reply r) {
   const http::ReplyInfo& info = http::replyInfo(r);
   ++listener_.counters().local_replies[static_cast<size_t>(r)];
   bool keep = http::replyKeepsConnection(r) && keep_alive_ && request_done_ && !draining_;
-  http::writeLocalReply(r, keep, client_out_);
+  http::writeLocalReply(r, keep, head_request_, client_out_);
   if (request_line_.empty() && !client_in_.empty()) rememberRequestLine(client_in_.view());
   response_status_ = info.status;
   reply_reason_ = info.reason;

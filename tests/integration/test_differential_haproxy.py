@@ -487,6 +487,20 @@ def test_rate_limits(pair, limits, expected):
     assert body == b"429 Too Many Requests (rate_limited)\n"  # "local-replies"
 
 
+def test_rate_limited_head_has_no_body(pair):
+    # Found by the session fuzzer: the 429 to a HEAD carried a body, which a
+    # kept-alive client reads as the next response.
+    hp, ours = pair(rate_limit=dict(base_window=1000, base_limit=1, burst_window=1000,
+                                    burst_limit=1))
+    head = b"HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n"
+    for engine in (hp, ours):
+        with engine.connect() as c:
+            c.send(head + head + head)
+            statuses = [c.read_response("HEAD").status for _ in range(3)]
+            assert statuses == [200, 429, 429], engine.name
+            assert c.pending_bytes(0.2) == b"", engine.name
+
+
 # -- --engine haproxy ----------------------------------------------------------
 
 UUID = h.NETWORK_ID

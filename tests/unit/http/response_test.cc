@@ -156,10 +156,20 @@ TEST(ResponseTest, InterimResponsesKeepOnlyEndToEndHeaders) {
 
 TEST(ResponseTest, LocalReplyNamesItsReason) {
   Buffer out;
-  writeLocalReply(Reply::kObsFold, false, out);
+  writeLocalReply(Reply::kObsFold, false, false, out);
   EXPECT_EQ(out.view(),
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n"
             "Connection: close\r\n\r\n400 Bad Request (obs_fold)\n");
+}
+
+// A reply to HEAD has no body; a body would be read as the next response
+// (found by the session fuzzer: a 429 kept the connection after a HEAD).
+TEST(ResponseTest, LocalReplyToHeadHasNoBody) {
+  Buffer out;
+  writeLocalReply(Reply::kRateLimited, true, true, out);
+  EXPECT_EQ(out.view(),
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 37\r\n"
+            "\r\n");
 }
 
 TEST(ResponseTest, EveryReplyHasAStatusAndAWord) {

@@ -108,17 +108,22 @@ class ControlServerTest : public ::testing::Test {
     return fd;
   }
 
-  // Runs the loop a moment and returns what arrived on `fd` meanwhile.
-  std::string drain(int fd) {
-    StopAfter stop(loop_, event::Millis(20));
-    loop_.run();
+  // Runs the loop until `size` bytes have arrived on `fd` (at most 2 s; 0:
+  // one moment) and returns what arrived.
+  std::string receive(int fd, size_t size = 0) {
     std::string out;
     char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0;) {
-      out.append(buf, static_cast<size_t>(n));
+    for (int turns = 0; turns < 200; ++turns) {
+      StopAfter stop(loop_, event::Millis(10));
+      loop_.run();
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0;) {
+        out.append(buf, static_cast<size_t>(n));
+      }
+      if (out.size() >= size) break;
     }
     return out;
   }
+  std::string receive(int fd, const std::string& expected) { return receive(fd, expected.size()); }
 
   std::string dir_, path_;
   std::vector<ControlReply> held_;  // replies to "later..." lines, not sent yet
@@ -217,26 +222,28 @@ TEST_F(ControlServerTest, AStaleSocketFileIsReplaced) {
 TEST_F(ControlServerTest, ALaterReplyKeepsTheOrderAndHoldsBackTheNextLine) {
   open();
   net::Fd client = connectAndSend("first\nlater-1\nnext\n");
-  EXPECT_EQ(drain(client.get()), "<first>\n");
+  EXPECT_EQ(receive(client.get(), "<first>\n"), "<first>\n");
   ASSERT_EQ(held_.size(), 1u);
   // Another connection is served meanwhile.
   EXPECT_EQ(exchange("other\n"), "<other>\n");
   held_[0].send("[later-1]");
   held_[0].send("[again]");  // only the first send counts
-  EXPECT_EQ(drain(client.get()), "[later-1]\n<next>\n");
+  EXPECT_EQ(receive(client.get(), "[later-1]\n<next>\n"), "[later-1]\n<next>\n");
 }
 
 TEST_F(ControlServerTest, ALastLineAnsweredLaterIsAnsweredBeforeTheConnectionCloses) {
   open();
   net::Fd client = connectAndSend("later-1\nlater-2");  // no newline: the end of the requests
   ::shutdown(client.get(), SHUT_WR);
-  EXPECT_EQ(drain(client.get()), "");
+  std::string early;
+  for (int turns = 0; turns < 200 && held_.empty(); ++turns) early += receive(client.get());
+  EXPECT_EQ(early + receive(client.get()), "");
   ASSERT_EQ(held_.size(), 1u);
   held_[0].send("[1]");
-  EXPECT_EQ(drain(client.get()), "[1]\n");
+  EXPECT_EQ(receive(client.get(), "[1]\n"), "[1]\n");
   ASSERT_EQ(held_.size(), 2u);
   held_[1].send("[2]");
-  EXPECT_EQ(drain(client.get()), "[2]\n");
+  EXPECT_EQ(receive(client.get(), "[2]\n"), "[2]\n");
   char c;
   EXPECT_EQ(::recv(client.get(), &c, 1, MSG_DONTWAIT), 0) << "not closed after the last reply";
 }
@@ -245,16 +252,17 @@ TEST_F(ControlServerTest, AReplyAfterTheClientLeftIsDropped) {
   open();
   {
     net::Fd client = connectAndSend("later-1\n");
-    drain(client.get());
+    for (int turns = 0; turns < 200 && held_.empty(); ++turns) receive(client.get());
   }  // gone while its request waits
   ASSERT_EQ(held_.size(), 1u);
   held_[0].send("[nobody]");
   net::Fd second = connectAndSend("later-2\n");
-  drain(second.get());
+  for (int turns = 0; turns < 200 && held_.size() < 2; ++turns) receive(second.get());
   ASSERT_EQ(held_.size(), 2u);
   server_.reset();  // every connection closes: the reply then reaches nothing
   held_[1].send("[nobody]");
-  EXPECT_EQ(drain(second.get()), "");
+  char c;
+  EXPECT_EQ(::recv(second.get(), &c, 1, 0), 0) << "closed without a reply";
 }
 
 }  // namespace

@@ -83,12 +83,12 @@ bool rewriteRequest(std::string_view wire, http::HeadScanner& scanner, Buffer& o
   }
   out.clear();
   return http::writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", kNetworkId},
-                                 "192.0.2.10", out, kOutLimit) == http::Reply::kNone;
+                                 "192.0.2.10", out) == http::Reply::kNone;
 }
 
 void benchRequest(benchmark::State& state, std::string_view wire) {
   http::HeadScanner scanner;
-  Buffer out;
+  Buffer out(kOutLimit);
   if (!rewriteRequest(wire, scanner, out)) {
     state.SkipWithError("request refused");
     return;
@@ -125,7 +125,7 @@ void BM_HeadScanOnly_CloudInit(benchmark::State& state) {
 
 void BM_ResponseHeadRewrite(benchmark::State& state) {
   http::HeadScanner scanner(http::HeadLimits{}, /*request=*/false);
-  Buffer out;
+  Buffer out(kOutLimit);
   for (auto _ : state) {
     scanner.reset();
     http::ResponseHead head;
@@ -136,7 +136,7 @@ void BM_ResponseHeadRewrite(benchmark::State& state) {
     }
     http::ClientFraming framing = http::chooseClientFraming(head.fields, false, 1, true);
     out.clear();
-    bool ok = http::writeClientHead(head.fields, framing, 1, out, kOutLimit);
+    bool ok = http::writeClientHead(head.fields, framing, 1, out);
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(out.data());
   }

@@ -16,11 +16,11 @@
 #include <string_view>
 
 #include "base/buffer.h"
+#include "fuzz/invariant.h"
 #include "http/body_decoder.h"
 #include "http/head_scanner.h"
 #include "http/header_names.h"
 #include "http/response.h"
-#include "fuzz/invariant.h"
 
 namespace {
 
@@ -36,7 +36,7 @@ class Relay final : public BodySink {
   Relay(Framing f, Buffer& client) : framing_(f), client_(client) {}
   void onBodyData(std::string_view d) override {
     decoded.append(d);
-    encodeBody(framing_, d, client_, kLimit);
+    encodeBody(framing_, d, client_);
   }
   std::string decoded;
 
@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool keep_alive = (data[0] & 4) != 0;
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  Buffer client;
+  Buffer client(kLimit);
   ResponseHead head;
   const HeadFields& fields = head.fields;
   for (int heads = 0;; ++heads) {
@@ -113,10 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     in.remove_prefix(head.size);
     if (fields.status >= 200) break;
-    if (client_minor >= 1 && !writeInterimHead(fields, client, kLimit)) return 0;  // 502
+    if (client_minor >= 1 && !writeInterimHead(fields, client)) return 0;  // 502
   }
   ClientFraming framing = chooseClientFraming(fields, head_request, client_minor, keep_alive);
-  if (!writeClientHead(fields, framing, client_minor, client, kLimit)) return 0;
+  if (!writeClientHead(fields, framing, client_minor, client)) return 0;
   Relay relay(framing.framing, client);
   BodyDecoder body;
   body.start(fields);
@@ -133,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     body.finish();
     if (!body.done()) return 0;
   }
-  encodeBodyEnd(framing.framing, client, kLimit);
+  encodeBodyEnd(framing.framing, client);
   verifyClientSide(client.view(), head_request, framing, fields.status, relay.decoded);
   return 0;
 }

@@ -16,7 +16,8 @@ class Record {
   static constexpr size_t kCapacity = 16 << 20;  // reserved, touched only as used
 
   Record() {
-    void* p = ::mmap(nullptr, kCapacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p =
+        ::mmap(nullptr, kCapacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     data_ = p == MAP_FAILED ? nullptr : static_cast<char*>(p);
   }
   ~Record() {

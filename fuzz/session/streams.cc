@@ -75,6 +75,8 @@ std::vector<SentRequest> requestsSent(std::string_view stream, uint64_t max_body
     http::BodyDecoder body;
     body.start(head.facts.body, head.facts.content_length, max_body);
     if (body.failed()) break;  // refused from its head (413)
+    // A head with a Content-Length body goes to the agent before its body is
+    // in: the request counts from its head on.
     out.push_back({upstreamLine(head), head.facts.head_method});
     Discard sink;
     size_t used = body.decode(stream.substr(head.size), sink);
@@ -85,8 +87,7 @@ std::vector<SentRequest> requestsSent(std::string_view stream, uint64_t max_body
 }
 
 std::vector<ReceivedResponse> responsesReceived(std::string_view stream,
-                                                const std::vector<SentRequest>& sent,
-                                                bool closed) {
+                                                const std::vector<SentRequest>& sent, bool closed) {
   std::vector<ReceivedResponse> out;
   while (!stream.empty()) {
     const size_t i = out.size();

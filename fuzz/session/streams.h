@@ -30,8 +30,9 @@ struct SentRequest {
   std::string request_line;  // as the agent would see it
   bool head_method = false;
 };
-// The requests the proxy accepts from `stream`, in order, up to the first it
-// must refuse or that is incomplete.
+// The requests the proxy accepts from `stream`, in order: up to the first it
+// must refuse, or the first whose body is incomplete (included), or whose
+// head is (not included).
 std::vector<SentRequest> requestsSent(std::string_view stream, uint64_t max_body);
 
 struct ReceivedResponse {

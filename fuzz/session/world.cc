@@ -301,8 +301,20 @@ void World::finish() {
       if (a->fd >= 0 && !a->eof && !readSome(a->fd, a->received)) a->eof = true;
     }
     settle();
+    if (quiet()) return;
     advance(event::Millis(10'000));
   }
+}
+
+bool World::quiet() const {
+  if (listener_->sessionCount() > 0) return false;
+  for (const auto& c : all_clients_) {
+    if (c->fd >= 0 && !c->eof) return false;
+  }
+  for (const auto& a : agents_) {
+    if (a->fd >= 0 && !a->eof) return false;
+  }
+  return true;
 }
 
 }  // namespace nsmp::fuzz

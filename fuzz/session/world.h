@@ -37,9 +37,9 @@ struct ClientConn {
 
 // What the agent answered, so a client's response can be traced back.
 struct AgentAnswer {
-  bool known = false;       // the agent had the request it answers
-  std::string forwarded;    // its X-Forwarded-For
-  std::string request_line; // "METHOD target"
+  bool known = false;        // the agent had the request it answers
+  std::string forwarded;     // its X-Forwarded-For
+  std::string request_line;  // "METHOD target"
 };
 
 struct AgentConn {
@@ -89,6 +89,8 @@ class World {
   void settle();  // turns the loop until nothing moves
   // Ends the run: reads everything, lets every timeout fire.
   void finish();
+  // No session left, every connection closed by the proxy.
+  bool quiet() const;
 
   const proxy::Listener& listener() const { return *listener_; }
   size_t liveSessions() const;

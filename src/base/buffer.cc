@@ -38,7 +38,9 @@ thread_local BlockPool pool;
 
 }  // namespace
 
-size_t Buffer::prepare(size_t want, size_t limit) {
+size_t Buffer::prepare(size_t want) {
+  const size_t limit = limit_;
+  if (want > room()) want = room();
   if (!data_) {
     if (limit <= kBlockSize || want <= kBlockSize) {
       data_ = pool.get();
@@ -49,14 +51,13 @@ size_t Buffer::prepare(size_t want, size_t limit) {
       if (!data_) throw std::bad_alloc();
     }
   }
-  if (cap_ - end_ >= want) return cap_ - end_;
-  if (start_ > 0) {  // compact
+  if (cap_ - end_ < want && start_ > 0) {  // compact
     std::memmove(data_, data_ + start_, size());
     end_ -= start_;
     start_ = 0;
   }
-  if (cap_ - end_ < want && cap_ < limit) {  // grow, bounded by limit
-    size_t ncap = cap_ * 2;
+  if (cap_ - end_ < want && cap_ < limit) {  // grow, bounded by the limit
+    size_t ncap = size_t{cap_} * 2;
     while (ncap - end_ < want && ncap < limit) ncap *= 2;
     if (ncap > limit) ncap = limit;
     char* n = static_cast<char*>(std::malloc(ncap));
@@ -70,12 +71,14 @@ size_t Buffer::prepare(size_t want, size_t limit) {
     data_ = n;
     cap_ = static_cast<uint32_t>(ncap);
   }
-  return cap_ - end_;
+  // A block larger than the limit (the pooled one) still gives no more.
+  size_t tail_room = cap_ - end_;
+  return tail_room < room() ? tail_room : room();
 }
 
-size_t Buffer::append(std::string_view s, size_t limit) {
-  size_t room = prepare(s.size(), limit);
-  size_t n = s.size() < room ? s.size() : room;
+size_t Buffer::append(std::string_view s) {
+  size_t n = prepare(s.size());
+  if (n > s.size()) n = s.size();
   std::memcpy(tail(), s.data(), n);
   commit(n);
   return n;

@@ -18,11 +18,11 @@ namespace nsmp::http {
 
 class HeadWriter {
  public:
-  HeadWriter(Buffer& out, size_t limit) : out_(out), limit_(limit) {}
+  explicit HeadWriter(Buffer& out) : out_(out) {}
 
   // A piece of the start line; endStartLine() adds its CRLF.
   HeadWriter& put(std::string_view s) {
-    if (out_.append(s, limit_) != s.size()) ok_ = false;
+    if (out_.append(s) != s.size()) ok_ = false;
     return *this;
   }
   void endStartLine() {
@@ -39,7 +39,7 @@ class HeadWriter {
     field(name, std::string_view(digits, static_cast<size_t>(end - digits)));
   }
   // Ends the head: kNone, or the 431 reply naming the limit it would break
-  // (also kHeadersTooLarge when it did not fit in the buffer limit).
+  // (also kHeadersTooLarge when it did not fit under the buffer's limit).
   Reply finish() {
     put("\r\n");
     return check(0, 0);
@@ -52,14 +52,13 @@ class HeadWriter {
   Reply check(uint32_t more_fields, size_t more_bytes) const {
     if (fields_ + more_fields > kMaxFields) return Reply::kTooManyHeaders;
     if (!ok_ || out_.size() + more_bytes - block_start_ > kMaxHeaderBlock ||
-        out_.size() + more_bytes > limit_) {
+        more_bytes > out_.room()) {
       return Reply::kHeadersTooLarge;
     }
     return Reply::kNone;
   }
 
   Buffer& out_;
-  size_t limit_;
   size_t block_start_ = 0;
   uint32_t fields_ = 0;
   bool ok_ = true;

@@ -176,9 +176,9 @@ Reply analyzeRequest(const HeadFields& head, RequestFacts* facts) {
 
 Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
                         const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
-                        size_t limit, bool keep_alive) {
+                        bool keep_alive) {
   const ConnectionTokens connection(head);
-  HeadWriter w(out, limit);
+  HeadWriter w(out);
   // RFC 9112 §3.2.1: an empty path is sent as "/" (absolute-form "http://h?q").
   w.put(head.method).put(facts.target.front() == '?' ? " /" : " ").put(facts.target);
   w.put(facts.minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
@@ -200,12 +200,12 @@ Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
   return w.finish();
 }
 
-void closeUpstreamHead(Buffer& out, uint64_t content_length, size_t limit) {
+void closeUpstreamHead(Buffer& out, uint64_t content_length) {
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof digits, content_length);
-  out.append("Content-Length: ", limit);
-  out.append({digits, static_cast<size_t>(end - digits)}, limit);
-  out.append("\r\n\r\n", limit);
+  out.append("Content-Length: ");
+  out.append({digits, static_cast<size_t>(end - digits)});
+  out.append("\r\n\r\n");
 }
 
 HeadStep readRequestHead(HeadScanner& scanner, std::string_view data, RequestHead* head) {

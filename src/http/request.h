@@ -69,7 +69,7 @@ struct UpstreamIdentity {
 // exactly one identity header and one X-Forwarded-For with the peer address,
 // "Connection: close" (unless `keep_alive`: the proxy reuses the connection,
 // HTTP/1.1 requests only) and the body framing. Returns the 431 to send if it
-// does not fit in `limit` bytes or would exceed kMaxFields or kMaxHeaderBlock
+// does not fit under `out`'s limit or would exceed kMaxFields or kMaxHeaderBlock
 // (the limits the proxy itself accepts), else kNone.
 //
 // A chunked request is sent with a Content-Length (the metadata agent reads
@@ -78,7 +78,7 @@ struct UpstreamIdentity {
 // ends it.
 Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
                         const UpstreamIdentity& identity, std::string_view peer_ip, Buffer& out,
-                        size_t limit, bool keep_alive = false);
-void closeUpstreamHead(Buffer& out, uint64_t content_length, size_t limit);
+                        bool keep_alive = false);
+void closeUpstreamHead(Buffer& out, uint64_t content_length);
 
 }  // namespace nsmp::http

@@ -66,9 +66,9 @@ void statusLine(HeadWriter& w, int status, std::string_view reason) {
 }  // namespace
 
 bool writeClientHead(const HeadFields& head, const ClientFraming& framing, uint8_t client_minor,
-                     Buffer& out, size_t limit) {
+                     Buffer& out) {
   const ConnectionTokens connection(head);
-  HeadWriter w(out, limit);
+  HeadWriter w(out);
   statusLine(w, head.status, head.reason);
   for (const Header& h : head.headers()) {
     HeaderClass cls = classifyResponseHeader(h.name);
@@ -96,9 +96,9 @@ bool writeClientHead(const HeadFields& head, const ClientFraming& framing, uint8
   return w.finish() == Reply::kNone;
 }
 
-bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
+bool writeInterimHead(const HeadFields& head, Buffer& out) {
   const ConnectionTokens connection(head);
-  HeadWriter w(out, limit);
+  HeadWriter w(out);
   statusLine(w, head.status, head.reason);
   for (const Header& h : head.headers()) {
     if (classifyResponseHeader(h.name) != HeaderClass::kForward || connection.lists(h.name)) {
@@ -120,25 +120,27 @@ void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out) {
                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
                     "%d\r\n%s\r\n",
                     info.status, info.phrase, blen, keep_alive ? "" : "Connection: close\r\n");
-  out.append({head, static_cast<size_t>(hlen)}, 4096);
-  if (!head_request) out.append({body, static_cast<size_t>(blen)}, 4096);
+  out.append({head, static_cast<size_t>(hlen)});
+  if (!head_request) out.append({body, static_cast<size_t>(blen)});
 }
 
-void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit) {
+void encodeBody(Framing f, std::string_view data, Buffer& out) {
   if (data.empty()) return;
   if (f == Framing::kChunked) {
     char size[24];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-    out.append({size, static_cast<size_t>(n)}, limit);
-    out.append(data, limit);
-    out.append("\r\n", limit);
+    auto [end, ec] = std::to_chars(size, size + sizeof size - 2, data.size(), 16);
+    *end++ = '\r';
+    *end++ = '\n';
+    out.append({size, static_cast<size_t>(end - size)});
+    out.append(data);
+    out.append("\r\n");
   } else if (f != Framing::kNone) {
-    out.append(data, limit);
+    out.append(data);
   }
 }
 
-void encodeBodyEnd(Framing f, Buffer& out, size_t limit) {
-  if (f == Framing::kChunked) out.append("0\r\n\r\n", limit);
+void encodeBodyEnd(Framing f, Buffer& out) {
+  if (f == Framing::kChunked) out.append("0\r\n\r\n");
 }
 
 }  // namespace nsmp::http

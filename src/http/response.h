@@ -47,16 +47,16 @@ ClientFraming chooseClientFraming(const HeadFields& upstream, bool head_request,
 
 // Writes the response head for the client: the upstream's status and
 // end-to-end headers, minus hop-by-hop and framing headers, plus the chosen
-// framing and Connection. Returns false if it does not fit in `limit`, or
+// framing and Connection. Returns false if it does not fit under `out`'s limit, or
 // would break the limits the proxy itself applies (limits.h):
 // the caller answers 502 instead.
 bool writeClientHead(const HeadFields& head, const ClientFraming& framing, uint8_t client_minor,
-                     Buffer& out, size_t limit);
+                     Buffer& out);
 
 // An interim (1xx) response relayed to the client: status line and end-to-end
 // headers only (RFC 9110 §15.2: a proxy forwards 1xx it did not ask for).
 // Same limits as writeClientHead.
-bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit);
+bool writeInterimHead(const HeadFields& head, Buffer& out);
 
 // A complete local reply (status line, headers, short text body). The reply
 // to a HEAD request has no body (RFC 9110 §9.3.2): its Content-Length says
@@ -64,7 +64,11 @@ bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit);
 void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out);
 
 // Re-encodes body bytes with the outgoing framing.
-void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit);
-void encodeBodyEnd(Framing f, Buffer& out, size_t limit);
+// REQUIRES: room in `out` for the data and kMaxChunkOverhead.
+void encodeBody(Framing f, std::string_view data, Buffer& out);
+void encodeBodyEnd(Framing f, Buffer& out);
+
+// What re-chunking adds around one span at most: "<16 hex digits>\r\n" ... "\r\n".
+inline constexpr size_t kMaxChunkOverhead = 16 + 2 + 2;
 
 }  // namespace nsmp::http

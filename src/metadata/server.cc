@@ -32,7 +32,7 @@ Status Server::start() {
   // net::listenUnix() replaces a stale socket file; a live one belongs to a
   // running server, which must not lose its socket to a second one.
   if (Result<net::Fd> probe = net::connectUnix(config_.socketPath); probe.ok())
-    return Status::error("another server is listening on the socket");
+    return Status(Code::kAlreadyExists, "another server is listening on the socket");
   int backlog = static_cast<int>(std::max<size_t>(config_.maxConnections, 128));
   Result<net::Fd> fd = net::listenUnix(config_.socketPath, backlog);
   if (!fd) return fd.status();

@@ -89,13 +89,13 @@ Status makeSockaddr(std::string_view host, uint16_t port, std::string_view inter
     in6->sin6_port = htons(port);
     if (!interface.empty()) {
       unsigned idx = ::if_nametoindex(std::string(interface).c_str());
-      if (idx == 0) return Status::error("unknown interface", ENODEV);
+      if (idx == 0) return Status(Code::kNotFound, "unknown interface " + std::string(interface));
       if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) in6->sin6_scope_id = idx;
     }
     *len = sizeof(sockaddr_in6);
     return {};
   }
-  return Status::error("not an IPv4 or IPv6 address");
+  return Status(Code::kInvalidArgument, "not an IPv4 or IPv6 address");
 }
 
 std::string localAddress(int fd) {

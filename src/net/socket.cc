@@ -40,7 +40,7 @@ Status fillUnix(const std::string& path, sockaddr_un* sun) {
   std::memset(sun, 0, sizeof *sun);
   sun->sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof sun->sun_path) {
-    return Status::error("UNIX socket path is empty or too long", ENAMETOOLONG);
+    return Status(Code::kInvalidArgument, "UNIX socket path is empty or too long");
   }
   std::memcpy(sun->sun_path, path.data(), path.size());
   return {};

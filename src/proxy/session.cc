@@ -33,14 +33,14 @@ const http::HeadScanner kResponseScanner(http::HeadLimits{}, /*request=*/false);
 // its length, since the metadata agent reads no chunked body.
 void Session::RequestBodySink::onBodyData(std::string_view d) {
   if (s->request_body_ == http::BodyFraming::kChunked) {
-    s->chunked_body_.append(d, s->listener_.config().max_body);
+    s->chunked_body_.append(d);
   } else {
-    s->upstream_out_.append(d, kOutLimit + kFramingSlack);
+    s->upstream_out_.append(d);
   }
 }
 
 void Session::ResponseBodySink::onBodyData(std::string_view d) {
-  http::encodeBody(s->client_framing_.framing, d, s->client_out_, kOutLimit + kFramingSlack);
+  http::encodeBody(s->client_framing_.framing, d, s->client_out_);
 }
 
 Session::Session(Listener& listener, net::Fd client, const net::PeerAddress& peer,
@@ -49,6 +49,9 @@ Session::Session(Listener& listener, net::Fd client, const net::PeerAddress& pee
       loop_(listener.worker().loop()),
       timer_(loop_, this),
       peer_(peer),
+      upstream_out_(kOutLimit + kFramingSlack),
+      client_out_(kOutLimit + kFramingSlack),
+      chunked_body_(listener.config().max_body),
       counted_source_(counted_source) {
   client_.fd = client.release();
   client_.handler = this;
@@ -189,7 +192,8 @@ void Session::setPhase(Phase p) {
 bool Session::readSide(int fd, Buffer& buf, size_t limit, Inbound& side, bool to_eof_on_hup) {
   bool got = false;
   while (fd >= 0 && side.readable && !side.eof) {
-    size_t room = buf.prepare(4096, limit);
+    buf.setLimit(std::max(limit, buf.size()));
+    size_t room = buf.prepare(4096);
     if (room == 0) break;
     ssize_t n = ::recv(fd, buf.tail(), room, 0);
     if (n > 0) {
@@ -281,7 +285,7 @@ void Session::onHead(const http::RequestHead& head) {
   char ip[INET6_ADDRSTRLEN];
   size_t ip_len = peer_.formatIp(ip);
   if (http::Reply r = http::writeUpstreamHead(h, facts, listener_.identity(), {ip, ip_len},
-                                              upstream_out_, kOutLimit, upstream_keep_);
+                                              upstream_out_, upstream_keep_);
       r != http::Reply::kNone) {
     upstream_out_.clear();
     return localReply(r);
@@ -294,7 +298,7 @@ void Session::onHead(const http::RequestHead& head) {
   if (facts.expect_continue && client_minor_ >= 1) {
     // RFC 9110 §10.1.1: the proxy answers the expectation itself, so the body
     // starts flowing while the upstream connection is made.
-    client_out_.append("HTTP/1.1 100 Continue\r\n\r\n", kOutLimit);
+    client_out_.append("HTTP/1.1 100 Continue\r\n\r\n");
     expect_answered_ = true;
   }
   attempts_ = 0;
@@ -357,9 +361,9 @@ void Session::pumpRequestBody() {
     if (request_body_decoder_.done()) {
       body_bytes_ = request_body_decoder_.bodyBytes();
       if (request_body_ == http::BodyFraming::kChunked) {
-        const size_t limit = kOutLimit + chunked_body_.size();
-        http::closeUpstreamHead(upstream_out_, chunked_body_.size(), limit);
-        upstream_out_.append(chunked_body_.view(), limit);
+        upstream_out_.setLimit(kOutLimit + kFramingSlack + chunked_body_.size());
+        http::closeUpstreamHead(upstream_out_, chunked_body_.size());
+        upstream_out_.append(chunked_body_.view());
         chunked_body_.release();
       }
       request_done_ = true;
@@ -444,7 +448,7 @@ void Session::processResponse() {
 }
 
 void Session::completeResponse() {
-  http::encodeBodyEnd(client_framing_.framing, client_out_, kOutLimit + kFramingSlack);
+  http::encodeBodyEnd(client_framing_.framing, client_out_);
   response_done_ = true;
   // Kept only if both sides said keep-alive and nothing is left over: a byte
   // after the response's end would otherwise answer the next request.
@@ -459,7 +463,7 @@ bool Session::onResponseHead(const http::ResponseHead& head) {
     // Interim responses go on to HTTP/1.1 clients, except a 100 Continue when
     // the proxy already answered the client's Expect itself.
     bool ours = h.status == 100 && expect_answered_;
-    if (client_minor_ >= 1 && !ours && !http::writeInterimHead(h, client_out_, kOutLimit)) {
+    if (client_minor_ >= 1 && !ours && !http::writeInterimHead(h, client_out_)) {
       client_out_.clear();
       localReply(http::Reply::kInvalidUpstreamResponse);
       return false;
@@ -472,7 +476,7 @@ bool Session::onResponseHead(const http::ResponseHead& head) {
   client_framing_ =
       http::chooseClientFraming(h, head_request_, client_minor_, keep_alive_ && !draining_);
   if (!request_done_) client_framing_.keep_alive = false;  // body left unread
-  if (!http::writeClientHead(h, client_framing_, client_minor_, client_out_, kOutLimit)) {
+  if (!http::writeClientHead(h, client_framing_, client_minor_, client_out_)) {
     client_out_.clear();
     localReply(http::Reply::kInvalidUpstreamResponse);
     return false;
@@ -565,6 +569,7 @@ void Session::resetRequest() {
   reply_reason_ = "-";
   upstream_keep_ = may_reuse_ = upstream_says_keep_ = false;
   chunked_body_.release();
+  upstream_out_.setLimit(kOutLimit + kFramingSlack);
   if (!replay_.empty()) std::string().swap(replay_);
 }
 
@@ -632,7 +637,7 @@ bool Session::retryStale() {
   if (!upstream_ || !upstream_->reused() || upstream_got_ || response_started_) return false;
   releaseUpstream(false);
   upstream_out_.clear();
-  upstream_out_.append(replay_, kOutLimit);
+  upstream_out_.append(replay_);
   may_reuse_ = false;
   connectUpstream();
   ++moved_;

@@ -118,7 +118,10 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   event::Timer timer_;
   net::PeerAddress peer_;
 
-  Buffer client_in_, upstream_out_, upstream_in_, client_out_;
+  Buffer client_in_;
+  Buffer upstream_out_;
+  Buffer upstream_in_;
+  Buffer client_out_;
   Buffer chunked_body_;  // a chunked request body, decoded, until it is whole
   http::HeadScanner scanner_;
   http::BodyDecoder request_body_decoder_;

@@ -26,11 +26,11 @@ Outcome process(const std::string& raw) {
   o.reply = step.reply;
   o.facts = head.facts;
   if (step.progress != HeadProgress::kComplete) return o;
-  Buffer out;
+  Buffer out(64 * 1024);
   EXPECT_EQ(writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", "net-1"},
-                              "192.0.2.5", out, 64 * 1024),
+                              "192.0.2.5", out),
             Reply::kNone);
-  if (head.facts.body == BodyFraming::kChunked) closeUpstreamHead(out, 0, 64 * 1024);
+  if (head.facts.body == BodyFraming::kChunked) closeUpstreamHead(out, 0);
   o.upstream = std::string(out.view());
   return o;
 }
@@ -108,9 +108,9 @@ TEST(UpstreamHeadLimits, AnOpenHeadLeavesRoomForItsLength) {
     HeadScanner scanner;
     RequestHead head;
     ASSERT_EQ(readRequestHead(scanner, raw, &head).progress, HeadProgress::kComplete);
-    Buffer out;
-    Reply r = writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", "n"}, "192.0.2.5",
-                                out, 64 * 1024);
+    Buffer out(64 * 1024);
+    Reply r =
+        writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", "n"}, "192.0.2.5", out);
     EXPECT_EQ(r, extra == 95 ? Reply::kNone : Reply::kTooManyHeaders) << extra;
   }
 }
@@ -203,8 +203,8 @@ Reply rewrite(const std::string& raw, Buffer& out) {
   HeadScanner scanner;
   RequestHead head;
   EXPECT_EQ(readRequestHead(scanner, raw, &head).progress, HeadProgress::kComplete);
-  return writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", "n"}, "192.0.2.5", out,
-                           64 * 1024);
+  return writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", "n"}, "192.0.2.5",
+                           out);
 }
 
 TEST(UpstreamHeadLimits, FieldCountIncludesTheProxysOwnFields) {
@@ -212,7 +212,7 @@ TEST(UpstreamHeadLimits, FieldCountIncludesTheProxysOwnFields) {
     std::string raw = "GET / HTTP/1.1\r\nHost: h\r\n";
     for (int i = 0; i < extra; ++i) raw += "X-F" + std::to_string(i) + ": v\r\n";
     raw += "\r\n";
-    Buffer out;
+    Buffer out(64 * 1024);
     // Host + extra + identity + X-Forwarded-For + Connection.
     bool fits = extra + 4 <= 100;
     EXPECT_EQ(rewrite(raw, out), fits ? Reply::kNone : Reply::kTooManyHeaders) << extra;
@@ -227,7 +227,7 @@ TEST(UpstreamHeadLimits, HeaderBlockSizeIncludesTheProxysOwnFields) {
   std::string raw = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: ";
   raw += std::string(32 * 1024 - 30, 'a');
   raw += "\r\n\r\n";
-  Buffer out;
+  Buffer out(64 * 1024);
   EXPECT_EQ(rewrite(raw, out), Reply::kHeadersTooLarge);
 }
 

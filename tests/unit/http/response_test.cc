@@ -15,7 +15,7 @@ namespace {
 class Collect final : public BodySink {
  public:
   Collect(Framing f, Buffer& out) : f_(f), out_(out) {}
-  void onBodyData(std::string_view d) override { encodeBody(f_, d, out_, 1 << 20); }
+  void onBodyData(std::string_view d) override { encodeBody(f_, d, out_); }
 
  private:
   Framing f_;
@@ -36,8 +36,8 @@ Relay relay(const std::string& raw, bool head_request, uint8_t client_minor, boo
   const HeadFields& fields = head.fields;
   Relay r;
   r.framing = chooseClientFraming(fields, head_request, client_minor, keep_alive);
-  Buffer out;
-  EXPECT_TRUE(writeClientHead(fields, r.framing, client_minor, out, 1 << 20));
+  Buffer out(1 << 20);
+  EXPECT_TRUE(writeClientHead(fields, r.framing, client_minor, out));
   Collect sink(r.framing.framing, out);
   BodyDecoder decoder;
   decoder.start(fields);
@@ -46,7 +46,7 @@ Relay relay(const std::string& raw, bool head_request, uint8_t client_minor, boo
   EXPECT_FALSE(decoder.failed());
   if (eof_after) decoder.finish();
   EXPECT_TRUE(decoder.done());
-  encodeBodyEnd(r.framing.framing, out, 1 << 20);
+  encodeBodyEnd(r.framing.framing, out);
   r.client = std::string(out.view());
   return r;
 }
@@ -102,8 +102,8 @@ TEST(ResponseTest, NoContentAndNotModifiedEndAtTheirHead) {
     const HeadFields& fields = head.fields;
     EXPECT_FALSE(fields.body_follows) << raw;
     ClientFraming f = chooseClientFraming(fields, false, 1, true);
-    Buffer out;
-    ASSERT_TRUE(writeClientHead(fields, f, 1, out, 1 << 20));
+    Buffer out(1 << 20);
+    ASSERT_TRUE(writeClientHead(fields, f, 1, out));
     // The status line, no framing, no Content-Length, nothing after.
     EXPECT_EQ(std::string(out.view()), s.substr(0, s.find("\r\n")) + "\r\n\r\n") << raw;
   }
@@ -133,9 +133,9 @@ TEST(ResponseTest, ClientHeadStaysWithinTheFieldLimit) {
     ResponseHead head;
     ASSERT_EQ(readResponseHead(scanner, raw, false, &head).progress, HeadProgress::kComplete);
     ClientFraming f = chooseClientFraming(head.fields, false, 1, false);
-    Buffer out;
+    Buffer out(1 << 20);
     // forwarded - 1 X- fields + Content-Length + Connection: close.
-    EXPECT_EQ(writeClientHead(head.fields, f, 1, out, 1 << 20), forwarded + 1 <= 100);
+    EXPECT_EQ(writeClientHead(head.fields, f, 1, out), forwarded + 1 <= 100);
   }
 }
 
@@ -149,13 +149,13 @@ TEST(ResponseTest, InterimResponsesKeepOnlyEndToEndHeaders) {
   std::string raw = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\nConnection: x\r\nX: 1\r\n\r\n";
   ResponseHead head;
   ASSERT_EQ(readResponseHead(scanner, raw, false, &head).progress, HeadProgress::kComplete);
-  Buffer out;
-  ASSERT_TRUE(writeInterimHead(head.fields, out, 4096));
+  Buffer out(1 << 20);
+  ASSERT_TRUE(writeInterimHead(head.fields, out));
   EXPECT_EQ(out.view(), "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
 }
 
 TEST(ResponseTest, LocalReplyNamesItsReason) {
-  Buffer out;
+  Buffer out(1 << 20);
   writeLocalReply(Reply::kObsFold, false, false, out);
   EXPECT_EQ(out.view(),
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n"
@@ -165,7 +165,7 @@ TEST(ResponseTest, LocalReplyNamesItsReason) {
 // A reply to HEAD has no body; a body would be read as the next response
 // (found by the session fuzzer: a 429 kept the connection after a HEAD).
 TEST(ResponseTest, LocalReplyToHeadHasNoBody) {
-  Buffer out;
+  Buffer out(1 << 20);
   writeLocalReply(Reply::kRateLimited, true, true, out);
   EXPECT_EQ(out.view(),
             "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 37\r\n"

@@ -22,7 +22,7 @@ line, one JSON reply per line):
         provision_datapath() / teardown_datapath() (those also plumb OVS, which the
         suite has none of).
   all   `process` reports what Neutron's ProcessManager sees for a uuid (pid file,
-        pid, active, cmdline); `ping`.
+        pid, active, cmdline); `warm` makes a privileged call (privsep starts); `ping`.
 
 With `"dry": true`, network_enable/router_added/provision only ask Neutron's code for
 the configuration: ProcessManager.enable() calls the command callback (which writes
@@ -257,6 +257,15 @@ def handle(agent, request):
     op = request.pop("op")
     if op == "ping":
         return {}
+    if op == "warm":
+        # An agent's first privileged calls start its privsep daemons (one per
+        # context, each through rootwrap); the suite makes them early so that
+        # agents warm up side by side: `default` (commands, kill) and `namespace_cmd`.
+        from neutron.agent.linux import ip_lib
+        from neutron.agent.linux import utils as linux_utils
+
+        linux_utils.execute(["true"], run_as_root=True, privsep_exec=True)
+        return {"namespaces": len(ip_lib.list_network_namespaces())}
     if op == "process":
         return describe_process(agent, request["uuid"], request["namespace"])
     method = getattr(agent, op, None)

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -26,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import neutron_env as ne  # noqa: E402  (puts tests/e2e and tests/integration on sys.path)
+import rabbit as rabbit_mod  # noqa: E402
 import topology  # noqa: E402
 from harness import node as node_mod  # noqa: E402
 from harness import upstream as upstream_mod  # noqa: E402
@@ -82,6 +84,13 @@ def rootwrap_conf(dropin, request):
     return ne.write_rootwrap_conf(os.path.join(d, "rootwrap.conf"), [dropin.dir])
 
 
+def _collect(fn, errors):
+    try:
+        fn()
+    except BaseException as e:  # re-raised by the caller's thread
+        errors.append(e)
+
+
 class Agents:
     """Agent processes, started on first use and kept for the session."""
 
@@ -94,20 +103,55 @@ class Agents:
         self.dirs: list[str] = []
         self.spawned: list[tuple[str, str]] = []  # (pid file, uuid): ended at teardown
 
-    def get(self, kind: str, ipv6: bool = True, options: dict | None = None) -> ne.Agent:
-        key = (kind, ipv6, repr(sorted((options or {}).items())))
-        if key not in self.running:
-            if ipv6 not in self.hosts:
-                self.hosts[ipv6] = ne.HostNamespace(ipv6)
-            workdir = ne.public_dir(f"{kind}{len(self.running)}")
-            self.dirs.append(workdir)
-            sock = os.path.join(workdir, "metadata_proxy")
-            self.upstreams[key] = upstream_mod.Upstream(sock).start()
-            agent = ne.Agent(kind, workdir, self.dropin, self.rootwrap_conf, self.hosts[ipv6],
-                             sock, options)
-            agent.upstream = self.upstreams[key]
-            self.running[key] = agent
-        return self.running[key]
+    def get(self, kind: str, ipv6: bool = True, options: dict | None = None,
+            agent_socket: str | None = None) -> ne.Agent:
+        """The agent of `kind` on a dual-stack (`ipv6`) or IPv4-only host, with extra
+        config `options`; its metadata_proxy_socket is `agent_socket`, or else a
+        scripted agent's (`agent.upstream`, harness.upstream.Upstream)."""
+        spec = dict(kind=kind, ipv6=ipv6, options=options, agent_socket=agent_socket)
+        return self.start(spec)[0]
+
+    def start(self, *specs: dict, meanwhile=None) -> list[ne.Agent]:
+        """The agents of `specs` (get()'s arguments), those not running yet started
+        side by side (Python start-up and privsep dominate; two cores share them);
+        `meanwhile()` runs while they get ready. Processes are spawned from this
+        thread: PR_SET_PDEATHSIG would end them with a helper thread."""
+        agents, new = [], []
+        for spec in specs:
+            key = (spec["kind"], spec.get("ipv6", True), repr(sorted((spec.get("options") or {}).items())),
+                   spec.get("agent_socket"))
+            if key not in self.running:
+                self.running[key] = self._spawn(key, spec)
+                new.append(self.running[key])
+            agents.append(self.running[key])
+        errors = []
+        threads = [threading.Thread(target=_collect, args=(a.wait_ready, errors)) for a in new]
+        for t in threads:
+            t.start()
+        try:
+            if meanwhile:
+                meanwhile()
+        finally:
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        return agents
+
+    def _spawn(self, key, spec) -> ne.Agent:
+        ipv6 = spec.get("ipv6", True)
+        if ipv6 not in self.hosts:
+            self.hosts[ipv6] = ne.HostNamespace(ipv6)
+        workdir = ne.public_dir(f"{spec['kind']}{len(self.running)}")
+        self.dirs.append(workdir)
+        upstream, agent_socket = None, spec.get("agent_socket")
+        if agent_socket is None:
+            agent_socket = os.path.join(workdir, "metadata_proxy")
+            upstream = self.upstreams[key] = upstream_mod.Upstream(agent_socket).start()
+        agent = ne.Agent(spec["kind"], workdir, self.dropin, self.rootwrap_conf,
+                         self.hosts[ipv6], agent_socket, spec.get("options"))
+        agent.upstream = upstream
+        return agent
 
     def track(self, pid_file: str, uuid: str) -> None:
         self.spawned.append((pid_file, uuid))
@@ -130,6 +174,20 @@ def agents(dropin, rootwrap_conf, request):
     a = Agents(dropin, rootwrap_conf)
     _finally(request, a.close)
     return a
+
+
+@pytest.fixture(scope="session", autouse=True)
+def early_rabbit(request):
+    """RabbitMQ boots for a while: when a collected test needs it (the `cloud` of
+    test_metadata_agent.py), its private node starts with the session and boots
+    while the other tests run."""
+    if not any("cloud" in item.fixturenames for item in request.session.items):
+        return None
+    if ne.missing_prerequisite() or rabbit_mod.missing():
+        return None
+    r = rabbit_mod.Rabbit()
+    _finally(request, r.stop)
+    return r
 
 
 @pytest.fixture(scope="session")

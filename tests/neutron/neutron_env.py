@@ -8,6 +8,7 @@ topology rules), so a later run sweeps what a killed one left.
 from __future__ import annotations
 
 import configparser
+import functools
 import json
 import os
 import re
@@ -38,6 +39,10 @@ WAIT = 30  # seconds for anything Neutron does (rootwrap + privsep are slow on 2
 LOG_LEVELS = ("amqp=WARN,amqplib=WARN,oslo.messaging=INFO,oslo_messaging=INFO,iso8601=WARN,"
               "urllib3.connectionpool=WARN,stevedore=WARN,oslo_concurrency.lockutils=WARN,"
               "pyroute2=INFO,ovsdbapp=INFO")
+# The DHCP agent on the dual-stack host has enable_metadata_network on: it changes
+# nothing for a network without a 169.254/16 subnet and a router port (Dnsmasq's
+# should_enable_metadata), so one agent serves both DHCP dual-stack shapes.
+DHCP_V6_OPTIONS = {"DEFAULT": {"enable_metadata_network": "True"}}
 IDENTITY_HEADERS = ("x-neutron-router-id", "x-neutron-network-id", "x-ovn-network-id")
 
 
@@ -45,6 +50,7 @@ def binary_path() -> str:
     return os.path.realpath(os.environ.get("NSMP_BINARY", DEFAULT_BINARY))
 
 
+@functools.lru_cache(maxsize=None)
 def missing_prerequisite() -> str | None:
     """None when the suite can run here, else why not (the suite skips with it)."""
     why = topology.netns_available()
@@ -192,7 +198,11 @@ class Agent:
                 "--control", self.control, "--", "--config-file", self.conf_path]
         self.daemon = Daemon(f"agent-{kind}", args, os.path.join(workdir, f"agent-{kind}.out"),
                              env=dropin.env)
-        self.daemon.wait_for_unix_socket(self.control, timeout=60)
+
+    def wait_ready(self) -> None:
+        """Until it answers, with its privsep daemon started."""
+        self.daemon.wait_for_unix_socket(self.control, timeout=120)
+        self.call("warm", timeout=120)
 
     def log(self) -> str:
         try:
@@ -209,7 +219,10 @@ class Agent:
         """Runs one request in the agent; fails the test with its traceback if it raised."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
-            s.connect(self.control)
+            try:
+                s.connect(self.control)
+            except OSError as e:
+                raise AssertionError(f"the agent does not answer ({e})\n{self.describe()}")
             s.sendall(json.dumps({"op": op, **args}).encode() + b"\n")
             buf = b""
             while not buf.endswith(b"\n"):
@@ -354,3 +367,12 @@ def read_file(path: str) -> str:
 
 def config_lines(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def config_value(text: str, directive: str) -> str:
+    """The argument of the first `directive` line of an haproxy config."""
+    for line in config_lines(text):
+        name, _, value = line.partition(" ")
+        if name == directive:
+            return value
+    raise AssertionError(f"no `{directive}` line in\n{text}")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import re
 
+import pytest
+
 import neutron_env as ne
 import topology
 from conftest import port_id_for
@@ -24,6 +26,11 @@ from lifecycle import (assert_cleaned_up, assert_ours_active, kill_and_respawn, 
 
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"
 METADATA_V6_URL = "http://[fe80::a9fe:a9fe%eth0]/latest/meta-data/"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_agent(agents):
+    agents.start(dict(kind="l3"), dict(kind="dhcp", options=ne.DHCP_V6_OPTIONS), dict(kind="ovn"))
 
 
 def iptables_save(namespace: str, tool: str = "iptables-save") -> str:
@@ -70,7 +77,7 @@ def test_l3_agent(agents, shapes, dropin):
 def test_dhcp_agent(agents, shapes, dropin):
     """The DHCP agent's spawn_monitored_metadata_proxy() call (via
     update_isolated_metadata_proxy()), IPv4 and IPv6 link-local; its disable."""
-    agent = agents.get("dhcp")
+    agent = agents.get("dhcp", options=ne.DHCP_V6_OPTIONS)
     topo = shapes.make("qdhcp", ipv6=True)
     vm = topo.vms[0]
     net, ns = topo.service_id, topo.service_ns

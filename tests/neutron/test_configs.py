@@ -1,6 +1,8 @@
 """Section 1: every config Neutron 21's agents write, written by Neutron's own code.
 
-Each case asks an agent process (agent_sim.py, set up as the agent's main() sets
+Six configs from five agents (DHCP on dual-stack and IPv4-only hosts and for the
+metadata access network, L3 dual-stack and IPv4-only running as metadata_proxy_user,
+OVN). Each case asks an agent process (agent_sim.py, set up as the agent's main() sets
 itself up) to take the path the agent takes for a router or network -- L3:
 after_router_added(); DHCP: update_isolated_metadata_proxy(); OVN: the proxy step of
 provision_datapath() -- with ProcessManager.enable() recording the command instead of
@@ -39,33 +41,39 @@ class Case:
     user: str | None = None  # metadata_proxy_user the proxy must run as
 
 
+DHCP_V6 = ne.DHCP_V6_OPTIONS
+AS_NOBODY = {"DEFAULT": {"metadata_proxy_user": "nobody", "metadata_proxy_group": "nogroup"}}
+
 CASES = {
     "l3-dual-stack": Case("l3", True, "qrouter", [
-        "bind :::9697", "http-request del-header X-Neutron-Network-ID",
+        "bind :::9697", "user root", "group root", "http-request del-header X-Neutron-Network-ID",
         "http-request set-header X-Neutron-Router-ID {id}"]),
-    "l3-ipv4-only": Case("l3", False, "qrouter", [
-        "bind 0.0.0.0:9697", "http-request set-header X-Neutron-Router-ID {id}"],
-        absent=[":::"]),
+    "l3-ipv4-only-metadata-proxy-user": Case("l3", False, "qrouter", [
+        "bind 0.0.0.0:9697", "user nobody", "group nogroup",
+        "http-request set-header X-Neutron-Router-ID {id}"],
+        absent=[":::"], options=AS_NOBODY, user="nobody"),
     "dhcp-ipv6": Case("dhcp", True, "qdhcp", [
         "bind 169.254.169.254:80", "bind fe80::a9fe:a9fe:80 interface {port}",
         "http-request del-header X-Neutron-Router-ID",
-        "http-request set-header X-Neutron-Network-ID {id}"]),
+        "http-request set-header X-Neutron-Network-ID {id}"], options=DHCP_V6),
     "dhcp-ipv4-only": Case("dhcp", False, "qdhcp", [
         "bind 169.254.169.254:80", "http-request set-header X-Neutron-Network-ID {id}"],
         absent=["fe80"]),
     "dhcp-metadata-network": Case("dhcp", True, "qdhcp", [
         "bind 169.254.169.254:80", "bind fe80::a9fe:a9fe:80 interface {port}",
         "http-request del-header X-Neutron-Network-ID",
-        "http-request set-header X-Neutron-Router-ID {router}"],
-        options={"DEFAULT": {"enable_metadata_network": "True"}}, router=True),
+        "http-request set-header X-Neutron-Router-ID {router}"], options=DHCP_V6, router=True),
     "ovn": Case("ovn", True, "ovnmeta", [
         "bind 169.254.169.254:80", "http-request add-header X-OVN-Network-ID {id}"],
         absent=["del-header", "set-header"]),
-    "metadata-proxy-user": Case("dhcp", False, "qdhcp", [
-        "user nobody", "group nogroup", "http-request set-header X-Neutron-Network-ID {id}"],
-        options={"DEFAULT": {"metadata_proxy_user": "nobody", "metadata_proxy_group": "nogroup"}},
-        user="nobody"),
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_agent(agents):
+    """The five agents of CASES start side by side."""
+    agents.start(*[dict(kind=c.kind, ipv6=c.ipv6_host, options=c.options) for c in CASES.values()])
+
 
 IDENTITY = {"l3": "X-Neutron-Router-ID", "dhcp": "X-Neutron-Network-ID", "ovn": "X-OVN-Network-ID"}
 

@@ -76,9 +76,12 @@ class MetadataStack:
             data = os.path.join(self.dir, "nova-data.json")
             inst_mod.data_file(data, None, network_id, instances)
             self.nova_port = rabbit_mod.free_port()
+            secret_file = os.path.join(self.dir, "shared-secret")
+            with open(os.open(secret_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+                f.write(self.secret)
             self.nova = self._start("nova", [
                 binary, "metadata-server", "--data", data,
-                "--nova-listen", f"127.0.0.1:{self.nova_port}", "--shared-secret", self.secret,
+                "--nova-listen", f"127.0.0.1:{self.nova_port}", "--shared-secret-file", secret_file,
                 "--debug"])
             ne.wait_for(lambda: rabbit_mod._accepts(self.nova_port), "Nova's side to listen",
                         timeout=20, describe=self.describe)

@@ -170,3 +170,39 @@ def test_neutron_config_runs(name, agents, shapes, node, dropin, run_cmd):
     finally:
         removed = node_mod.ctl(ne.binary_path(), node.control_path, "remove", uuid_)
     assert removed.returncode == 0, removed.stderr
+
+
+REAL_HAPROXY = "/usr/sbin/haproxy"
+
+
+@pytest.mark.parametrize("name", ["ovn", "dhcp-ipv4-only"])
+def test_real_haproxy_with_the_same_config_passes_the_vms_headers(name, agents, shapes, run_cmd):
+    """The difference, shown with the very file Neutron wrote: haproxy (Debian's 2.6)
+    lets the VM's own identity headers and X-Forwarded-For reach the agent's socket --
+    OVN's add-header adds the real X-OVN-Network-ID after the VM's, `option forwardfor`
+    adds a second X-Forwarded-For, del-header misses X_Neutron_Network_ID -- where the
+    test above saw exactly one of each from this binary."""
+    if not os.access(REAL_HAPROXY, os.X_OK):
+        pytest.skip("no /usr/sbin/haproxy (Debian's haproxy package)")
+    case = CASES[name]
+    agent = agents.get(case.kind, case.ipv6_host, case.options)
+    topo = shapes.make(case.shape)
+    recorded, uuid_ = neutron_writes_config(agent, case, topo)
+    started = run_cmd(["ip", "netns", "exec", topo.service_ns, REAL_HAPROXY,
+                       *recorded["cmd"][1:]])
+    assert started.returncode == 0, started.stderr
+    agents.track(recorded["pid_file"], uuid_)
+    try:
+        before = agent.upstream.connection_count
+        status, _ = ne.curl(topo.vms[0], "http://169.254.169.254/latest/meta-data/")
+        assert status == 200
+        lines = ne.header_lines(agent.upstream.wait_request(before))
+    finally:
+        ne.kill_proxy(recorded["pid_file"], uuid_)
+    names = [n.lower() for n, _ in lines]
+    identities = [n for n in names if n.replace("_", "-") in ne.IDENTITY_HEADERS]
+    header, value = identity_of(case, topo, uuid_)
+    assert (header.lower(), value) in [(n.lower(), v) for n, v in lines]
+    assert len(identities) > 1, f"haproxy passed only one identity header: {lines}"
+    assert names.count("x-forwarded-for") == 2, lines
+    assert "forwarded" in names and "x-real-ip" in names, lines

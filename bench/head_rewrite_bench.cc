@@ -11,7 +11,6 @@
 
 #include "base/buffer.h"
 #include "http/head_scanner.h"
-#include "http/message.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -76,28 +75,21 @@ constexpr std::string_view kUpstreamResponseHead =
     "\r\n";
 
 // One request head through the proxy's request path; false on any refusal.
-bool rewriteRequest(std::string_view wire, http::HeadScanner& scanner, http::MessageParser& parser,
-                    http::HeadFields& fields, Buffer& out) {
+bool rewriteRequest(std::string_view wire, http::HeadScanner& scanner, Buffer& out) {
   scanner.reset();
-  if (scanner.scan(wire) != http::HeadScanner::State::kComplete) return false;
-  std::string_view head = wire.substr(0, scanner.headEnd());
-  parser.reset();
-  if (parser.parseHead(head, &fields) != HPE_OK) return false;
-  http::RequestFacts facts;
-  if (http::analyzeRequest(fields, parser.keepAlive(), &facts) != http::Reply::kNone) {
+  http::RequestHead head;  // on the stack, as in the session
+  if (http::readRequestHead(scanner, wire, &head).progress != http::HeadProgress::kComplete) {
     return false;
   }
   out.clear();
-  return http::writeUpstreamHead(fields, facts, {"X-Neutron-Network-ID", kNetworkId}, "192.0.2.10",
-                                 out, kOutLimit) == http::Reply::kNone;
+  return http::writeUpstreamHead(head.fields, head.facts, {"X-Neutron-Network-ID", kNetworkId},
+                                 "192.0.2.10", out, kOutLimit) == http::Reply::kNone;
 }
 
 void benchRequest(benchmark::State& state, std::string_view wire) {
   http::HeadScanner scanner;
-  http::MessageParser parser(HTTP_REQUEST);
-  http::HeadFields fields;
   Buffer out;
-  if (!rewriteRequest(wire, scanner, parser, fields, out)) {
+  if (!rewriteRequest(wire, scanner, out)) {
     state.SkipWithError("request refused");
     return;
   }
@@ -108,7 +100,7 @@ void benchRequest(benchmark::State& state, std::string_view wire) {
     return;
   }
   for (auto _ : state) {
-    bool ok = rewriteRequest(wire, scanner, parser, fields, out);
+    bool ok = rewriteRequest(wire, scanner, out);
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(out.data());
   }
@@ -132,24 +124,19 @@ void BM_HeadScanOnly_CloudInit(benchmark::State& state) {
 }
 
 void BM_ResponseHeadRewrite(benchmark::State& state) {
-  http::HeadScanner scanner;
-  http::MessageParser parser(HTTP_RESPONSE);
-  http::HeadFields fields;
+  http::HeadScanner scanner(http::HeadLimits{}, /*request=*/false);
   Buffer out;
   for (auto _ : state) {
     scanner.reset();
-    if (scanner.scan(kUpstreamResponseHead) != http::HeadScanner::State::kComplete) {
-      state.SkipWithError("response head refused by the scanner");
+    http::ResponseHead head;
+    if (http::readResponseHead(scanner, kUpstreamResponseHead, false, &head).progress !=
+        http::HeadProgress::kComplete) {
+      state.SkipWithError("response head refused");
       break;
     }
-    parser.reset(false);
-    if (parser.parseHead(kUpstreamResponseHead.substr(0, scanner.headEnd()), &fields) != HPE_OK) {
-      state.SkipWithError("response head refused by llhttp");
-      break;
-    }
-    http::ClientFraming framing = http::chooseClientFraming(parser, fields.status, false, 1, true);
+    http::ClientFraming framing = http::chooseClientFraming(head.fields, false, 1, true);
     out.clear();
-    bool ok = http::writeClientHead(fields, parser, framing, 1, out, kOutLimit);
+    bool ok = http::writeClientHead(head.fields, framing, 1, out, kOutLimit);
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(out.data());
   }

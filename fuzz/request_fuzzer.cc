@@ -1,5 +1,6 @@
-// Fuzzes the request path the proxy runs on bytes from a VM: head scanner,
-// llhttp (strict), request policy, upstream head rewrite and body decoding.
+// Fuzzes the request path the proxy runs on bytes from a VM: the request-head
+// pipeline (scanner, llhttp strict, policy), the upstream head rewrite and
+// the body decoder.
 // Beyond "no crash", it checks the security invariants on every accepted
 // input: the head sent upstream parses again as exactly one request, carries
 // exactly one identity header and one X-Forwarded-For, both with the proxy's
@@ -9,12 +10,12 @@
 #include <string_view>
 
 #include "base/buffer.h"
+#include "http/body_decoder.h"
 #include "http/head_scanner.h"
 #include "http/header_names.h"
-#include "http/message.h"
 #include "http/request.h"
 #include "http/response.h"
-#include "invariant.h"
+#include "fuzz/invariant.h"
 
 namespace {
 
@@ -22,10 +23,11 @@ using namespace nsmp;
 using namespace nsmp::http;
 using fuzz::check;
 
-class Discard final : public BodySink {
+// Decoded body bytes, kept to compare.
+class Collect final : public BodySink {
  public:
-  explicit Discard(Buffer& out) : out_(out) {}
-  void onBodyData(std::string_view d) override { encodeBody(Framing::kChunked, d, out_, 1 << 20); }
+  explicit Collect(Buffer& out) : out_(out) {}
+  void onBodyData(std::string_view d) override { out_.append(d, 1 << 20); }
 
  private:
   Buffer& out_;
@@ -33,14 +35,12 @@ class Discard final : public BodySink {
 
 void verifyUpstreamHead(std::string_view up) {
   HeadScanner scanner;
-  check(scanner.scan(up) == HeadScanner::State::kComplete, "upstream head scans");
-  check(scanner.headEnd() == up.size(), "upstream head is one head");
-  MessageParser parser(HTTP_REQUEST);
-  parser.reset();
-  HeadFields fields;
-  check(parser.parseHead(up, &fields) == HPE_OK, "upstream head parses");
+  RequestHead again;
+  check(readRequestHead(scanner, up, &again).progress == HeadProgress::kComplete,
+        "upstream head passes the proxy's own checks");
+  check(again.size == up.size(), "upstream head is one head");
   int identity = 0, xff = 0;
-  for (const Header& h : fields.headers) {
+  for (const Header& h : again.fields.headers()) {
     check(h.name.find('_') == std::string_view::npos, "no '_' names upstream");
     if (equalsIgnoreCase(h.name, "X-Neutron-Network-ID")) {
       ++identity;
@@ -61,31 +61,37 @@ void verifyUpstreamHead(std::string_view up) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   HeadScanner scanner;
-  if (scanner.scan(in) != HeadScanner::State::kComplete) return 0;
-  std::string_view head = in.substr(0, scanner.headEnd());
-  MessageParser parser(HTTP_REQUEST);
-  parser.reset();
-  HeadFields fields;
-  if (parser.parseHead(head, &fields) != HPE_OK) return 0;
-  RequestFacts facts;
-  if (analyzeRequest(fields, parser.keepAlive(), &facts) != Reply::kNone) return 0;
+  RequestHead head;
+  if (readRequestHead(scanner, in, &head).progress != HeadProgress::kComplete) return 0;
+  const RequestFacts& facts = head.facts;
   Buffer up;
-  if (writeUpstreamHead(fields, facts, {"X-Neutron-Network-ID", "net-fuzz"}, "192.0.2.7", up,
+  if (writeUpstreamHead(head.fields, facts, {"X-Neutron-Network-ID", "net-fuzz"}, "192.0.2.7", up,
                         64 * 1024) != Reply::kNone) {
     return 0;
   }
+  if (facts.body == BodyFraming::kChunked) closeUpstreamHead(up, 0, 64 * 1024);
   verifyUpstreamHead(up.view());
-  // The body, fed in small pieces as the proxy may receive it.
-  Buffer body;
-  Discard sink(body);
-  std::string_view rest = in.substr(head.size());
-  while (!rest.empty() && !parser.messageComplete()) {
-    std::string_view piece = rest.substr(0, 7);
-    MessageParser::Fed fed = parser.feedBody(piece, sink);
-    if (fed.error != HPE_OK) break;
-    check(fed.consumed <= piece.size(), "consumed within input");
-    if (fed.consumed == 0) break;
-    rest.remove_prefix(fed.consumed);
+  // The body, fed in small pieces as the proxy may receive it; the same
+  // bytes whole must decode to the same body and stop at the same place.
+  std::string_view rest = in.substr(head.size);
+  Buffer pieces_out, whole_out;
+  Collect pieces_sink(pieces_out), whole_sink(whole_out);
+  BodyDecoder pieces, whole;
+  pieces.start(facts.body, facts.content_length, 1 << 16);
+  whole.start(facts.body, facts.content_length, 1 << 16);
+  size_t used = 0;
+  while (used < rest.size() && !pieces.done() && !pieces.failed()) {
+    std::string_view piece = rest.substr(used, 7);
+    size_t n = pieces.decode(piece, pieces_sink);
+    check(n <= piece.size(), "consumed within input");
+    used += n;
+    if (n < piece.size()) break;
   }
+  size_t used_whole = whole.decode(rest, whole_sink);
+  check(pieces.done() == whole.done() && pieces.failed() == whole.failed(),
+        "same verdict in pieces and whole");
+  if (whole.done()) check(used == used_whole, "the body ends at the same byte");
+  if (!whole.failed())
+    check(pieces_out.view() == whole_out.view(), "same body in pieces and whole");
   return 0;
 }

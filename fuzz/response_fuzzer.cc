@@ -16,11 +16,11 @@
 #include <string_view>
 
 #include "base/buffer.h"
+#include "http/body_decoder.h"
 #include "http/head_scanner.h"
 #include "http/header_names.h"
-#include "http/message.h"
 #include "http/response.h"
-#include "invariant.h"
+#include "fuzz/invariant.h"
 
 namespace {
 
@@ -53,24 +53,22 @@ class Collect final : public BodySink {
 
 int count(const HeadFields& h, std::string_view name) {
   int n = 0;
-  for (const Header& f : h.headers) n += equalsIgnoreCase(f.name, name) ? 1 : 0;
+  for (const Header& f : h.headers()) n += equalsIgnoreCase(f.name, name) ? 1 : 0;
   return n;
 }
 
 // Parses what the VM receives, as a client would.
 void verifyClientSide(std::string_view out, bool head_request, const ClientFraming& framing,
                       int status, const std::string& decoded) {
-  MessageParser parser(HTTP_RESPONSE);
-  HeadFields fields;
+  ResponseHead head;
+  const HeadFields& fields = head.fields;
   for (;;) {
     HeadScanner scanner(HeadLimits{}, /*request=*/false);  // as proxy::Session
-    check(scanner.scan(out) == HeadScanner::State::kComplete, "client head scans");
-    std::string_view head = out.substr(0, scanner.headEnd());
-    parser.reset(head_request);
-    check(parser.parseHead(head, &fields) == HPE_OK, "client head parses");
-    out.remove_prefix(head.size());
+    check(readResponseHead(scanner, out, head_request, &head).progress == HeadProgress::kComplete,
+          "client head passes the proxy's own checks");
+    out.remove_prefix(head.size);
     if (fields.status >= 200) break;
-    check(parser.messageComplete(), "interim response has no body");
+    check(!fields.body_follows, "interim response has no body");
   }
   check(fields.status == status, "client sees the agent's status");
   check(count(fields, "Transfer-Encoding") == (framing.framing == Framing::kChunked ? 1 : 0),
@@ -81,17 +79,16 @@ void verifyClientSide(std::string_view out, bool head_request, const ClientFrami
     check(count(fields, "Content-Length") == 0, "no Content-Length beside other framing");
   }
   Collect got;
-  size_t used = 0;
-  if (!parser.messageComplete() && !out.empty()) {
-    MessageParser::Fed fed = parser.feedBody(out, got);
-    check(fed.error == HPE_OK, "client body parses");
-    used = fed.consumed;
-  }
+  BodyDecoder body;
+  body.start(fields);
+  size_t used = body.decode(out, got);
+  check(!body.failed(), "client body decodes");
   if (framing.framing == Framing::kClose) {
-    check(parser.finish(got) == HPE_OK, "close-delimited body ends at close");
+    body.finish();
+    check(body.done(), "close-delimited body ends at close");
     used = out.size();
   }
-  check(parser.messageComplete(), "client message completes");
+  check(body.done(), "client message completes");
   check(used == out.size(), "nothing after the response");
   check(got.body == decoded, "client body is the decoded body");
 }
@@ -106,36 +103,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
 
   Buffer client;
-  MessageParser parser(HTTP_RESPONSE);
-  HeadFields fields;
+  ResponseHead head;
+  const HeadFields& fields = head.fields;
   for (int heads = 0;; ++heads) {
     if (heads > 8) return 0;
     HeadScanner scanner(HeadLimits{}, /*request=*/false);  // as proxy::Session
-    if (scanner.scan(in) != HeadScanner::State::kComplete) return 0;
-    std::string_view head = in.substr(0, scanner.headEnd());
-    parser.reset(head_request);
-    if (parser.parseHead(head, &fields) != HPE_OK || !relayableResponse(fields)) {
+    if (readResponseHead(scanner, in, head_request, &head).progress != HeadProgress::kComplete) {
       return 0;  // the session answers 502 itself
     }
-    in.remove_prefix(head.size());
+    in.remove_prefix(head.size);
     if (fields.status >= 200) break;
     if (client_minor >= 1 && !writeInterimHead(fields, client, kLimit)) return 0;  // 502
   }
-  ClientFraming framing =
-      chooseClientFraming(parser, fields.status, head_request, client_minor, keep_alive);
-  if (!writeClientHead(fields, parser, framing, client_minor, client, kLimit)) return 0;
+  ClientFraming framing = chooseClientFraming(fields, head_request, client_minor, keep_alive);
+  if (!writeClientHead(fields, framing, client_minor, client, kLimit)) return 0;
   Relay relay(framing.framing, client);
+  BodyDecoder body;
+  body.start(fields);
   // Body bytes arrive in small pieces, as from a socket.
-  while (!parser.messageComplete() && !in.empty()) {
+  while (!body.done() && !in.empty()) {
     std::string_view piece = in.substr(0, 7);
-    MessageParser::Fed fed = parser.feedBody(piece, relay);
-    if (fed.error != HPE_OK) return 0;  // the session aborts: the VM sees a cut response
-    check(fed.consumed <= piece.size(), "consumed within input");
-    if (fed.consumed == 0) break;
-    in.remove_prefix(fed.consumed);
+    size_t n = body.decode(piece, relay);
+    if (body.failed()) return 0;  // the session aborts: the VM sees a cut response
+    check(n <= piece.size(), "consumed within input");
+    in.remove_prefix(n);
   }
   // Then the agent closes.
-  if (!parser.messageComplete() && parser.finish(relay) != HPE_OK) return 0;
+  if (!body.done()) {
+    body.finish();
+    if (!body.done()) return 0;
+  }
   encodeBodyEnd(framing.framing, client, kLimit);
   verifyClientSide(client.view(), head_request, framing, fields.status, relay.decoded);
   return 0;

@@ -30,7 +30,9 @@ class Proxy:
             return [opts.ours_bin, "--network_id", configs.NETWORK_ID, "--nodaemonize",
                     "--bind_host", "127.0.0.1", "--metadata_port", str(port),
                     "--metadata_proxy_socket", sock, "--state_path", workdir,
-                    "--log-file", log_file, *self.extra] + list(opts.ours_args)
+                    "--log-file", log_file,
+                    # wrk's connections all come from 127.0.0.1.
+                    "--maxconn_per_source", "0", *self.extra] + list(opts.ours_args)
         path = os.path.join(workdir, f"{name}.conf")
         if self.kind == "haproxy":
             text = configs.haproxy_conf(workdir, name, port, sock, self.key == "haproxy-ka",

@@ -129,6 +129,13 @@ constexpr OptionSpec kOptions[] = {
      if (n) s.options.listener.maxconn = static_cast<uint32_t>(*n);
      return n.has_value();
    }},
+  {"maxconn_per_source", "N",
+   "open connections per client address; more get 429 (default 64; 0: none)",
+   [](ParseState& s, std::string_view v, std::string* e) {
+     auto n = parseCount(v, 0, 1'000'000, e);
+     if (n) s.options.listener.maxconn_per_source = static_cast<uint32_t>(*n);
+     return n.has_value();
+   }},
   {"upstream_keepalive", "N",
    "idle agent connections kept for GET/HEAD to reuse (default 0: none)",
    [](ParseState& s, std::string_view v, std::string* e) {

@@ -92,7 +92,9 @@ std::optional<uint64_t> parseCount(std::string_view text, uint64_t min, uint64_t
 }
 
 std::optional<uint64_t> parseSize(std::string_view text, std::string* error) {
-  constexpr uint64_t kMax = uint64_t{1} << 40;  // 1 TiB: far beyond any metadata body
+  // 1 GiB: far beyond any metadata body (Nova takes 1 KiB at most); a chunked
+  // body is held whole before it is sent with its length.
+  constexpr uint64_t kMax = uint64_t{1} << 30;
   std::string_view digits = text;
   unsigned shift = 0;
   if (!digits.empty()) {
@@ -113,8 +115,7 @@ std::optional<uint64_t> parseSize(std::string_view text, std::string* error) {
   }
   auto v = parseUnsigned(digits);
   if (!v || *v > (kMax >> shift)) {
-    *error =
-        fmt::format("'{}' is not a size in bytes (e.g. 1048576, 64k or 1M; at most 1024G)", text);
+    *error = fmt::format("'{}' is not a size in bytes (e.g. 1048576, 64k or 1M; at most 1G)", text);
     return std::nullopt;
   }
   return *v << shift;

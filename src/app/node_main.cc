@@ -18,6 +18,7 @@
 #include "daemon/privileges.h"
 #include "event/loop.h"
 #include "node/control.h"
+#include "node/helper.h"
 #include "node/node.h"
 #include "node/opener.h"
 #include "proxy/worker.h"
@@ -36,7 +37,7 @@ constexpr std::string_view kUsage =
     "  --control PATH    control socket, mode 0600 (default /run/ns-metadata-proxy.sock)\n"
     "  --user USER --group GROUP\n"
     "                    serve as this user and group (names or numbers, both needed);\n"
-    "                    a helper that stays root opens the sockets in each namespace\n"
+    "                    a helper that stays root opens the sockets in other namespaces\n"
     "  --nodaemonize     stay in the foreground (default: run in the background)\n"
     "  --pid_file PATH   write the pid here and hold it locked while running\n"
     "  --log-file PATH   log to this file instead of stderr\n"
@@ -118,18 +119,24 @@ int nodeMain(int argc, char** argv) {
   auto fail = [&daemonizer](const std::string& msg) { return failStartup(daemonizer, msg); };
   // Every listener's sockets and connections share this one process.
   uint64_t fd_limit = daemon::raiseFdLimit(UINT64_MAX);
-  // With --user, a root helper opens the sockets and this process gives up
-  // root; the helper is forked first, so it holds nothing else.
+  // A root helper opens every listener's sockets in other namespaces, so
+  // this process never enters one (and never waits for one); with --user it
+  // also gives up root. Forked first: it keeps nothing but its channel.
   bool separate = !process.user.empty() || !process.group.empty();
-  auto opener = separate ? node::startHelper() : node::localOpener();
-  if (!opener) return fail(opener.error());
+  auto helper = node::forkHelper();
+  if (!helper) return fail(helper.error());
   event::Loop loop;
   if (Status s = loop.init(); !s) return fail(s.message());
+  auto opener = node::helperOpener(loop, std::move(*helper));
+  if (!opener) return fail(opener.error());
   proxy::Worker worker(loop);
   node::Node node(worker, std::move(*opener));
   auto control = node::ControlServer::open(
       loop, options.control,
-      [&node](std::string_view line) { return handleControlLine(node, line); },
+      [&node](std::string_view line, const node::ControlReply& reply) {
+        handleControlLine(node, line,
+                          [reply](std::string answer) { reply.send(std::move(answer)); });
+      },
       controlLineTooLongReply());
   if (!control) return fail(control.error());
   if (separate) {

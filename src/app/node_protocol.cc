@@ -36,20 +36,23 @@ std::vector<std::string> processSettingsNotApplied(const haproxy::HaproxyConfig&
   return out;
 }
 
-std::string add(node::Node& node, const json& request) {
+// Answers through `reply`: at once when refused here, else when the node has
+// opened the sockets (later, for another namespace).
+void add(node::Node& node, const json& request, const ReplyTo& reply) {
+  auto refused = [&reply](std::string_view why) { reply(refuse(why)); };
   proxy::ListenerConfig config;
   std::vector<std::string> warnings;
   const json* args = request.contains("args") ? &request["args"] : nullptr;
   const json* haproxy_text =
       request.contains("haproxy_config") ? &request["haproxy_config"] : nullptr;
   if ((args != nullptr) == (haproxy_text != nullptr)) {
-    return refuse("add needs either \"args\" (the listener's options) or \"haproxy_config\"");
+    return refused("add needs either \"args\" (the listener's options) or \"haproxy_config\"");
   }
   if (args) {
-    if (!args->is_array()) return refuse("\"args\" must be a list of strings");
+    if (!args->is_array()) return refused("\"args\" must be a list of strings");
     std::vector<std::string> words;
     for (const json& a : *args) {
-      if (!a.is_string()) return refuse("\"args\" must be a list of strings");
+      if (!a.is_string()) return refused("\"args\" must be a list of strings");
       words.push_back(a.get<std::string>());
     }
     Options options;
@@ -59,29 +62,30 @@ std::string add(node::Node& node, const json& request) {
           outcome.error.empty() ? "--help and --version are not listener options" : outcome.error;
       if (why.starts_with("ns-metadata-proxy: ")) why.erase(0, 19);
       while (!why.empty() && why.back() == '\n') why.pop_back();
-      return refuse(why);
+      return refused(why);
     }
     config = std::move(options.listener);
   } else {
-    if (!haproxy_text->is_string()) return refuse("\"haproxy_config\" must be a string");
+    if (!haproxy_text->is_string()) return refused("\"haproxy_config\" must be a string");
     auto parsed = haproxy::parseHaproxyConfig(haproxy_text->get_ref<const std::string&>());
-    if (!parsed) return refuse("haproxy config: " + parsed.error());
+    if (!parsed) return refused("haproxy config: " + parsed.error());
     config = std::move(parsed->listener);
     warnings = parsed->warnings;
     for (std::string& w : processSettingsNotApplied(*parsed)) warnings.push_back(std::move(w));
   }
   if (request.contains("netns")) {
-    if (!request["netns"].is_string()) return refuse("\"netns\" must be a string");
+    if (!request["netns"].is_string()) return refused("\"netns\" must be a string");
     config.netns = request["netns"].get<std::string>();
   }
   std::string netns = config.netns;
-  auto added = node.add(std::move(config));
-  if (!added) return refuse(added.error());
-  return dump(json{{"ok", true},
-                   {"uuid", (*added)->config().uuid},
-                   {"netns", netns},
-                   {"listening", (*added)->describe()},
-                   {"warnings", warnings}});
+  node.add(std::move(config), [reply, netns, warnings](node::Node::Added added) {
+    if (!added) return reply(refuse(added.error()));
+    reply(dump(json{{"ok", true},
+                    {"uuid", (*added)->config().uuid},
+                    {"netns", netns},
+                    {"listening", (*added)->describe()},
+                    {"warnings", warnings}}));
+  });
 }
 
 // A JSON string literal (quotes, escapes; invalid UTF-8 replaced).
@@ -110,9 +114,8 @@ void describe(const proxy::Listener& l, std::string* out) {
                  c.responses_by_class[4], c.responses_by_class[5], replies, up.opened, up.reused);
 }
 
-}  // namespace
-
-std::string handleControlLine(node::Node& node, std::string_view line) {
+// The reply to `line`, or "" when add() answers through `reply` itself.
+std::string answerAtOnce(node::Node& node, std::string_view line, const ReplyTo& reply) {
   json request = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
     return refuse("request is not a JSON object: " + std::string(line.substr(0, 80)) +
@@ -122,7 +125,10 @@ std::string handleControlLine(node::Node& node, std::string_view line) {
     return refuse("request has no \"op\" (add, remove or list)");
   }
   const std::string& op = request["op"].get_ref<const std::string&>();
-  if (op == "add") return add(node, request);
+  if (op == "add") {
+    add(node, request, reply);
+    return {};
+  }
   if (op == "remove") {
     if (!request.contains("uuid") || !request["uuid"].is_string()) {
       return refuse("remove needs \"uuid\"");
@@ -133,15 +139,22 @@ std::string handleControlLine(node::Node& node, std::string_view line) {
     return dump(json{{"ok", true}, {"uuid", uuid}, {"draining", *left}});
   }
   if (op == "list") {
-    std::string reply = "{\"ok\":true,\"listeners\":[";
+    std::string out = "{\"ok\":true,\"listeners\":[";
     bool first = true;
     for (const proxy::Listener* l : node.listeners()) {
-      if (!std::exchange(first, false)) reply += ',';
-      describe(*l, &reply);
+      if (!std::exchange(first, false)) out += ',';
+      describe(*l, &out);
     }
-    return reply + "]}";
+    return out + "]}";
   }
   return refuse(fmt::format("unknown op '{}' (add, remove or list)", op));
+}
+
+}  // namespace
+
+void handleControlLine(node::Node& node, std::string_view line, ReplyTo reply) {
+  std::string now = answerAtOnce(node, line, reply);
+  if (!now.empty()) reply(std::move(now));
 }
 
 std::string controlLineTooLongReply() {

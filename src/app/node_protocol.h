@@ -4,6 +4,7 @@
 // gets the same message in both places.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -11,7 +12,12 @@
 
 namespace nsmp::app {
 
-std::string handleControlLine(node::Node& node, std::string_view line);
+// Takes the reply line (without its newline); called exactly once.
+using ReplyTo = std::function<void(std::string line)>;
+
+// Answers one request line through `reply`: at once, or for an add that
+// waits for the root helper, when the node has opened the sockets.
+void handleControlLine(node::Node& node, std::string_view line, ReplyTo reply);
 
 // The reply to a request line longer than node::ControlServer::kMaxLine.
 std::string controlLineTooLongReply();

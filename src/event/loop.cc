@@ -44,7 +44,7 @@ void Timer::cancel() {
   list_ = nullptr;
 }
 
-Loop::Loop() : now_(Clock::now()) {}
+Loop::Loop(ClockFn clock) : clock_(clock), now_(clock()) {}
 
 Loop::~Loop() {
   destroyDoomed();
@@ -109,7 +109,7 @@ int Loop::nextTimeoutMs() const {
     }
   }
   if (!any) return -1;
-  auto wait = std::chrono::ceil<Millis>(first - Clock::now()).count();
+  auto wait = std::chrono::ceil<Millis>(first - clock_()).count();
   return static_cast<int>(std::clamp<int64_t>(wait, 0, 60'000));
 }
 
@@ -128,20 +128,25 @@ void Loop::expireTimers() {
 
 void Loop::run() {
   running_ = true;
+  while (running_ || !doomed_.empty()) {
+    if (turn(running_ ? nextTimeoutMs() : 0) < 0) break;
+  }
+}
+
+int Loop::turn(int max_wait_ms) {
   constexpr int kBatch = 256;
   epoll_event events[kBatch];
-  while (running_ || !doomed_.empty()) {
-    int n = ::epoll_wait(epfd_, events, kBatch, running_ ? nextTimeoutMs() : 0);
-    now_ = Clock::now();
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < n; ++i) {
-      auto* w = static_cast<Watcher*>(events[i].data.ptr);
-      if (w->fd >= 0 && w->handler) w->handler->onIo(*w, events[i].events);
-    }
-    expireTimers();
-    destroyDoomed();
-    for (auto& hook : hooks_) hook();
+  int n = ::epoll_wait(epfd_, events, kBatch, max_wait_ms);
+  now_ = clock_();
+  if (n < 0 && errno != EINTR) return -1;
+  for (int i = 0; i < n; ++i) {
+    auto* w = static_cast<Watcher*>(events[i].data.ptr);
+    if (w->fd >= 0 && w->handler) w->handler->onIo(*w, events[i].events);
   }
+  expireTimers();
+  destroyDoomed();
+  for (auto& hook : hooks_) hook();
+  return n < 0 ? 0 : n;
 }
 
 }  // namespace nsmp::event

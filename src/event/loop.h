@@ -84,7 +84,11 @@ class Deletable {
 
 class Loop {
  public:
-  Loop();
+  // Where the loop reads the time. Tests and fuzzers pass their own clock to
+  // make timeouts happen without waiting; the daemon uses the real one.
+  using ClockFn = TimePoint (*)();
+
+  explicit Loop(ClockFn clock = &Clock::now);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -98,6 +102,11 @@ class Loop {
 
   void run();  // until stop() and no deferred work
   void stop() { running_ = false; }
+  // One turn: waits at most `max_wait_ms` (0: not at all; -1: until an event)
+  // for events, handles them, expires timers, destroys deferred objects, runs
+  // the turn hooks. Returns the number of events, -1 if epoll failed. run()
+  // is turns until stop(), each waiting until the next timer is due.
+  int turn(int max_wait_ms);
   bool running() const { return running_; }
 
   // The time of the current loop turn; cheap to read, refreshed after every wait.
@@ -116,6 +125,7 @@ class Loop {
   void expireTimers();
   void destroyDoomed();
 
+  ClockFn clock_;
   int epfd_ = -1;
   bool running_ = false;
   TimePoint now_;

@@ -14,14 +14,15 @@
 #include <cstdint>
 #include <string_view>
 
+#include "http/limits.h"
 #include "http/reply.h"
 
 namespace nsmp::http {
 
 struct HeadLimits {
-  uint32_t max_start_line = 8 * 1024;
-  uint32_t max_header_block = 32 * 1024;
-  uint32_t max_fields = 100;
+  uint32_t max_start_line = kMaxStartLine;
+  uint32_t max_header_block = kMaxHeaderBlock;
+  uint32_t max_fields = kMaxFields;
 };
 
 class HeadScanner {

@@ -1,5 +1,5 @@
 // Writes one message head into a Buffer under a byte limit, counting its
-// fields, and keeps it within the HeadLimits the proxy itself accepts: a head
+// fields, and keeps it within the limits the proxy itself accepts (limits.h): a head
 // the proxy forwards grows by its own fields (identity, X-Forwarded-For,
 // framing, Connection), and whatever the peer sent, the next hop must never
 // get a head the proxy would refuse (nor one Python's http.client refuses:
@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "base/buffer.h"
-#include "http/head_scanner.h"
+#include "http/limits.h"
 #include "http/reply.h"
 
 namespace nsmp::http {
@@ -42,15 +42,22 @@ class HeadWriter {
   // (also kHeadersTooLarge when it did not fit in the buffer limit).
   Reply finish() {
     put("\r\n");
-    const HeadLimits limits;
-    if (fields_ > limits.max_fields) return Reply::kTooManyHeaders;
-    if (!ok_ || out_.size() - block_start_ > limits.max_header_block) {
+    return check(0, 0);
+  }
+  // Leaves the head open for one more field of at most `field_bytes` bytes
+  // (CRLF included) and the empty line; the limits are checked with them.
+  Reply finishOpen(size_t field_bytes) { return check(1, field_bytes + 2); }
+
+ private:
+  Reply check(uint32_t more_fields, size_t more_bytes) const {
+    if (fields_ + more_fields > kMaxFields) return Reply::kTooManyHeaders;
+    if (!ok_ || out_.size() + more_bytes - block_start_ > kMaxHeaderBlock ||
+        out_.size() + more_bytes > limit_) {
       return Reply::kHeadersTooLarge;
     }
     return Reply::kNone;
   }
 
- private:
   Buffer& out_;
   size_t limit_;
   size_t block_start_ = 0;

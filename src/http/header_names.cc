@@ -75,7 +75,7 @@ HeaderClass classifyRequestHeader(std::string_view name) {
 HeaderClass classifyResponseHeader(std::string_view name) { return lookup(kResponseNames, name); }
 
 ConnectionTokens::ConnectionTokens(const HeadFields& head) {
-  for (const Header& h : head.headers) {
+  for (const Header& h : head.headers()) {
     if (!equalsIgnoreCase(h.name, "connection")) continue;
     forEachListToken(h.value, [&](std::string_view tok) { tokens_.push_back(tok); });
   }

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/message.h"
+#include "http/head_parser.h"
 
 namespace nsmp::http {
 

@@ -16,6 +16,7 @@ constexpr ReplyInfo kTable[] = {
     {400, "Bad Request", "invalid_header_name"},
     {400, "Bad Request", "invalid_header_value"},
     {400, "Bad Request", "invalid_chunk"},
+    {400, "Bad Request", "chunk_line_too_long"},
     {400, "Bad Request", "transfer_encoding_on_http10"},
     {400, "Bad Request", "missing_host"},
     {400, "Bad Request", "duplicate_host"},
@@ -26,13 +27,16 @@ constexpr ReplyInfo kTable[] = {
     {414, "URI Too Long", "uri_too_long"},
     {431, "Request Header Fields Too Large", "headers_too_large"},
     {431, "Request Header Fields Too Large", "too_many_headers"},
+    {431, "Request Header Fields Too Large", "trailers_too_large"},
     {413, "Content Too Large", "body_too_large"},
     {408, "Request Timeout", "request_timeout"},
     {417, "Expectation Failed", "expectation_failed"},
     {429, "Too Many Requests", "rate_limited"},
+    {429, "Too Many Requests", "too_many_connections"},
     {503, "Service Unavailable", "upstream_unavailable"},
     {504, "Gateway Timeout", "upstream_timeout"},
     {502, "Bad Gateway", "invalid_upstream_response"},
+    {502, "Bad Gateway", "upstream_head_too_large"},
 };
 static_assert(sizeof kTable / sizeof kTable[0] == static_cast<size_t>(Reply::kCount));
 

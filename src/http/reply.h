@@ -18,6 +18,7 @@ enum class Reply : uint8_t {
   kInvalidHeaderName,
   kInvalidHeaderValue,
   kInvalidChunk,
+  kChunkLineTooLong,
   kTransferEncodingOnHttp10,
   kMissingHost,
   kDuplicateHost,
@@ -28,13 +29,16 @@ enum class Reply : uint8_t {
   kUriTooLong,               // 414
   kHeadersTooLarge,          // 431
   kTooManyHeaders,           // 431
+  kTrailersTooLarge,         // 431
   kBodyTooLarge,             // 413
   kRequestTimeout,           // 408
   kExpectationFailed,        // 417
   kRateLimited,              // 429
+  kTooManyConnections,       // 429
   kUpstreamUnavailable,      // 503
   kUpstreamTimeout,          // 504
   kInvalidUpstreamResponse,  // 502
+  kUpstreamHeadTooLarge,     // 502
   kCount,
 };
 

@@ -2,25 +2,15 @@
 
 #include <charconv>
 
-#include "http/head_scanner.h"
+#include "http/chars.h"
 #include "http/head_writer.h"
 #include "http/header_names.h"
 
 namespace nsmp::http {
 namespace {
 
-// RFC 9110 §5.6.2 tchar.
-bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-              (u > 0x20 && u < 0x7f &&
-               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos);
-    if (!ok) return false;
-  }
-  return true;
-}
+// The field closeUpstreamHead() adds, at its longest.
+constexpr std::string_view kLongestLengthField = "Content-Length: 18446744073709551615\r\n";
 
 bool allDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -93,18 +83,31 @@ Reply replyForParseError(llhttp_errno_t err, std::string_view head) {
   }
 }
 
-Reply analyzeRequest(const HeadFields& head, bool keep_alive, RequestFacts* facts) {
+Reply replyForBodyError(BodyError err) {
+  switch (err) {
+    case BodyError::kChunkLineTooLong:
+      return Reply::kChunkLineTooLong;
+    case BodyError::kTrailersTooLarge:
+      return Reply::kTrailersTooLarge;
+    case BodyError::kBodyTooLarge:
+      return Reply::kBodyTooLarge;
+    default:
+      return Reply::kInvalidChunk;
+  }
+}
+
+Reply analyzeRequest(const HeadFields& head, RequestFacts* facts) {
   *facts = RequestFacts{};
   if (head.major == 0) return Reply::kHttp09;
   if (head.major != 1) return Reply::kUnsupportedVersion;
   if (head.method_id == HTTP_CONNECT) return Reply::kConnectMethod;
   facts->minor = head.minor;
-  facts->keep_alive = keep_alive;
+  facts->keep_alive = head.keep_alive;
   facts->head_method = head.method_id == HTTP_HEAD;
 
   int hosts = 0, lengths = 0, encodings = 0;
   std::string_view host, length;
-  for (const Header& h : head.headers) {
+  for (const Header& h : head.headers()) {
     // Also catches whitespace before the colon (RFC 9112 §5.1: must be refused).
     if (!isToken(h.name)) return Reply::kInvalidHeaderName;
     switch (classifyRequestHeader(h.name)) {
@@ -145,11 +148,11 @@ Reply analyzeRequest(const HeadFields& head, bool keep_alive, RequestFacts* fact
     if (ec != std::errc() || p != length.data() + length.size()) {
       return Reply::kInvalidContentLength;
     }
-    if (facts->content_length > 0) facts->body = BodyKind::kLength;
+    if (facts->content_length > 0) facts->body = BodyFraming::kLength;
   } else if (encodings > 0) {
-    facts->body = BodyKind::kChunked;
+    facts->body = BodyFraming::kChunked;
   }
-  if (facts->body == BodyKind::kNone) facts->expect_continue = false;
+  if (facts->body == BodyFraming::kNone) facts->expect_continue = false;
 
   std::string_view target = head.target;
   std::string_view authority, path;
@@ -181,7 +184,7 @@ Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
   w.put(facts.minor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   w.endStartLine();
   if (facts.host_from_target) w.field("Host", facts.host);
-  for (const Header& h : head.headers) {
+  for (const Header& h : head.headers()) {
     HeaderClass cls = classifyRequestHeader(h.name);
     if (cls == HeaderClass::kHost) {
       w.field(h.name, facts.host);
@@ -192,12 +195,37 @@ Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,
   w.field(identity.header, identity.value);
   w.field("X-Forwarded-For", peer_ip);
   if (!keep_alive || facts.minor == 0) w.field("Connection", "close");
-  if (facts.body == BodyKind::kLength) {
-    w.field("Content-Length", facts.content_length);
-  } else if (facts.body == BodyKind::kChunked) {
-    w.field("Transfer-Encoding", "chunked");
-  }
+  if (facts.body == BodyFraming::kChunked) return w.finishOpen(kLongestLengthField.size());
+  if (facts.body == BodyFraming::kLength) w.field("Content-Length", facts.content_length);
   return w.finish();
+}
+
+void closeUpstreamHead(Buffer& out, uint64_t content_length, size_t limit) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, content_length);
+  out.append("Content-Length: ", limit);
+  out.append({digits, static_cast<size_t>(end - digits)}, limit);
+  out.append("\r\n\r\n", limit);
+}
+
+HeadStep readRequestHead(HeadScanner& scanner, std::string_view data, RequestHead* head) {
+  switch (scanner.scan(data)) {
+    case HeadScanner::State::kIncomplete:
+      return {HeadProgress::kIncomplete};
+    case HeadScanner::State::kError:
+      return {HeadProgress::kRejected, scanner.error()};
+    case HeadScanner::State::kComplete:
+      break;
+  }
+  head->size = scanner.headEnd();
+  std::string_view bytes = data.substr(0, head->size);
+  if (llhttp_errno_t err = parseHead(bytes, HeadKind::kRequest, &head->fields); err != HPE_OK) {
+    return {HeadProgress::kRejected, replyForParseError(err, bytes)};
+  }
+  if (Reply r = analyzeRequest(head->fields, &head->facts); r != Reply::kNone) {
+    return {HeadProgress::kRejected, r};
+  }
+  return {HeadProgress::kComplete};
 }
 
 }  // namespace nsmp::http

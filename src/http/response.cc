@@ -12,13 +12,38 @@ bool relayableResponse(const HeadFields& head) {
   return head.major == 1 && head.status >= 100 && head.status <= 599 && head.status != 101;
 }
 
-ClientFraming chooseClientFraming(const MessageParser& upstream, int status, bool head_request,
+HeadStep readResponseHead(HeadScanner& scanner, std::string_view data, bool head_request,
+                          ResponseHead* head) {
+  switch (scanner.scan(data)) {
+    case HeadScanner::State::kIncomplete:
+      return {HeadProgress::kIncomplete};
+    case HeadScanner::State::kError: {
+      const Reply e = scanner.error();
+      const bool too_large =
+          e == Reply::kUriTooLong || e == Reply::kHeadersTooLarge || e == Reply::kTooManyHeaders;
+      return {HeadProgress::kRejected,
+              too_large ? Reply::kUpstreamHeadTooLarge : Reply::kInvalidUpstreamResponse};
+    }
+    case HeadScanner::State::kComplete:
+      break;
+  }
+  head->size = scanner.headEnd();
+  const HeadKind kind = head_request ? HeadKind::kResponseToHead : HeadKind::kResponse;
+  if (parseHead(data.substr(0, head->size), kind, &head->fields) != HPE_OK ||
+      !relayableResponse(head->fields)) {
+    return {HeadProgress::kRejected, Reply::kInvalidUpstreamResponse};
+  }
+  return {HeadProgress::kComplete};
+}
+
+ClientFraming chooseClientFraming(const HeadFields& upstream, bool head_request,
                                   uint8_t client_minor, bool client_keep_alive) {
   ClientFraming f;
   f.keep_alive = client_keep_alive;
+  const int status = upstream.status;
   if (head_request || status / 100 == 1 || status == 204 || status == 304) {
     f.framing = Framing::kNone;
-  } else if (upstream.hasContentLength() && !upstream.chunked()) {
+  } else if (upstream.has_content_length && !upstream.chunked) {
     f.framing = Framing::kLength;
   } else if (client_minor >= 1) {
     f.framing = Framing::kChunked;
@@ -40,26 +65,25 @@ void statusLine(HeadWriter& w, int status, std::string_view reason) {
 
 }  // namespace
 
-bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
-                     const ClientFraming& framing, uint8_t client_minor, Buffer& out,
-                     size_t limit) {
+bool writeClientHead(const HeadFields& head, const ClientFraming& framing, uint8_t client_minor,
+                     Buffer& out, size_t limit) {
   const ConnectionTokens connection(head);
   HeadWriter w(out, limit);
   statusLine(w, head.status, head.reason);
-  for (const Header& h : head.headers) {
+  for (const Header& h : head.headers()) {
     HeaderClass cls = classifyResponseHeader(h.name);
     // HEAD and 304 responses describe the representation they omit; their
     // Content-Length is metadata, passed on as the upstream sent it. A 204
     // must not have one (RFC 9110 §8.6).
     bool meta_length = cls == HeaderClass::kContentLength && framing.framing == Framing::kNone &&
-                       upstream.hasContentLength() && head.status != 204;
+                       head.has_content_length && head.status != 204;
     if ((cls != HeaderClass::kForward && !meta_length) || connection.lists(h.name)) {
       continue;
     }
     w.field(h.name, h.value);
   }
   if (framing.framing == Framing::kLength) {
-    w.field("Content-Length", upstream.contentLength());
+    w.field("Content-Length", head.content_length);
   } else if (framing.framing == Framing::kChunked) {
     w.field("Transfer-Encoding", "chunked");
   }
@@ -76,7 +100,7 @@ bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
   const ConnectionTokens connection(head);
   HeadWriter w(out, limit);
   statusLine(w, head.status, head.reason);
-  for (const Header& h : head.headers) {
+  for (const Header& h : head.headers()) {
     if (classifyResponseHeader(h.name) != HeaderClass::kForward || connection.lists(h.name)) {
       continue;
     }
@@ -85,7 +109,7 @@ bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit) {
   return w.finish() == Reply::kNone;
 }
 
-void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {
+void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out) {
   const ReplyInfo& info = replyInfo(r);
   char body[160];
   int blen =
@@ -97,7 +121,7 @@ void writeLocalReply(Reply r, bool keep_alive, Buffer& out) {
                     "%d\r\n%s\r\n",
                     info.status, info.phrase, blen, keep_alive ? "" : "Connection: close\r\n");
   out.append({head, static_cast<size_t>(hlen)}, 4096);
-  out.append({body, static_cast<size_t>(blen)}, 4096);
+  if (!head_request) out.append({body, static_cast<size_t>(blen)}, 4096);
 }
 
 void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit) {

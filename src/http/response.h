@@ -6,8 +6,10 @@
 #include <string_view>
 
 #include "base/buffer.h"
-#include "http/message.h"
+#include "http/head_parser.h"
+#include "http/head_scanner.h"
 #include "http/reply.h"
+#include "http/request.h"
 
 namespace nsmp::http {
 
@@ -24,28 +26,42 @@ struct ClientFraming {
 // takes any three digits, and "HTTP/1.1 \r\n" as status 0.
 bool relayableResponse(const HeadFields& head);
 
+// One response head from the agent, parsed. Views point into the caller's bytes.
+struct ResponseHead {
+  HeadFields fields;
+  size_t size = 0;  // bytes of the head, its empty line included
+};
+
+// The response-head pipeline: scan, parse (a response to HEAD has no body),
+// check it may be relayed. Rejected: kUpstreamHeadTooLarge when the head
+// breaks a limit of limits.h, else kInvalidUpstreamResponse.
+HeadStep readResponseHead(HeadScanner& scanner, std::string_view data, bool head_request,
+                          ResponseHead* head);
+
 // Decides the framing toward the client (RFC 9112 §6.3): a body with a
 // Content-Length keeps it; a chunked or close-delimited body is re-chunked for
 // an HTTP/1.1 client and delimited by close for an HTTP/1.0 one. HEAD, 1xx,
 // 204 and 304 responses carry no body.
-ClientFraming chooseClientFraming(const MessageParser& upstream, int status, bool head_request,
+ClientFraming chooseClientFraming(const HeadFields& upstream, bool head_request,
                                   uint8_t client_minor, bool client_keep_alive);
 
 // Writes the response head for the client: the upstream's status and
 // end-to-end headers, minus hop-by-hop and framing headers, plus the chosen
 // framing and Connection. Returns false if it does not fit in `limit`, or
-// would break the HeadLimits the proxy itself applies (100 fields, 32 KiB):
+// would break the limits the proxy itself applies (limits.h):
 // the caller answers 502 instead.
-bool writeClientHead(const HeadFields& head, const MessageParser& upstream,
-                     const ClientFraming& framing, uint8_t client_minor, Buffer& out, size_t limit);
+bool writeClientHead(const HeadFields& head, const ClientFraming& framing, uint8_t client_minor,
+                     Buffer& out, size_t limit);
 
 // An interim (1xx) response relayed to the client: status line and end-to-end
 // headers only (RFC 9110 §15.2: a proxy forwards 1xx it did not ask for).
 // Same limits as writeClientHead.
 bool writeInterimHead(const HeadFields& head, Buffer& out, size_t limit);
 
-// A complete local reply (status line, headers, short text body).
-void writeLocalReply(Reply r, bool keep_alive, Buffer& out);
+// A complete local reply (status line, headers, short text body). The reply
+// to a HEAD request has no body (RFC 9110 §9.3.2): its Content-Length says
+// what a GET would have got.
+void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out);
 
 // Re-encodes body bytes with the outgoing framing.
 void encodeBody(Framing f, std::string_view data, Buffer& out, size_t limit);

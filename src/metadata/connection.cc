@@ -121,64 +121,47 @@ Connection::Stop Connection::process() {
         timingRequest_ = true;
         started_ = server_.loop().now();
       }
-      http::HeadScanner::State state = scanner_.scan(in_);
-      if (state == http::HeadScanner::State::kIncomplete) return Stop::kNeedInput;
-      if (state == http::HeadScanner::State::kError) {
-        replyHttpError(scanner_.error());
-        return Stop::kNeedInput;
-      }
-      if (!startRequest(scanner_.headEnd())) return Stop::kNeedInput;
+      if (!startRequest()) return Stop::kNeedInput;
       continue;
     }
-    // kBody: the parser decodes Content-Length or chunked framing and stops
-    // at the end of this message, leaving pipelined bytes in in_.
-    http::MessageParser::Fed fed = parser_.feedBody(std::string_view(in_).substr(bodyPos_), *this);
-    bodyPos_ += fed.consumed;
-    if (fed.error != HPE_OK) {
-      replyError(400, "invalid_body");
+    // kBody: the decoder reads Content-Length or chunked framing and stops at
+    // the end of this message, leaving pipelined bytes in in_.
+    bodyPos_ += body_.decode(std::string_view(in_).substr(bodyPos_), *this);
+    if (body_.failed()) {
+      replyHttpError(http::replyForBodyError(body_.error()));
       return Stop::kNeedInput;
     }
-    if (bodyTooLarge_) {
-      replyError(413, "body_too_large");
-      return Stop::kNeedInput;
-    }
-    if (!parser_.messageComplete()) return Stop::kNeedInput;
+    if (!body_.done()) return Stop::kNeedInput;
     finishRequest();
   }
   return Stop::kNeedInput;
 }
 
-bool Connection::startRequest(size_t headEnd) {
-  head_.clear();
-  parser_.reset();
-  std::string_view head(in_.data(), headEnd);
-  llhttp_errno_t err = parser_.parseHead(head, &head_);
-  if (err != HPE_OK) {
-    replyHttpError(http::replyForParseError(err, head));
+bool Connection::startRequest() {
+  http::RequestHead head;  // views into in_, copied below before in_ can move
+  http::HeadStep step = http::readRequestHead(scanner_, in_, &head);
+  if (step.progress == http::HeadProgress::kIncomplete) return false;
+  if (step.progress == http::HeadProgress::kRejected) {
+    replyHttpError(step.reply);
     return false;
   }
-  http::RequestFacts facts;
-  if (http::Reply r = http::analyzeRequest(head_, parser_.keepAlive(), &facts);
-      r != http::Reply::kNone) {
-    replyHttpError(r);
-    return false;
-  }
-  // head_ and facts point into in_, which may move: copy what we keep now.
+  const http::RequestFacts& facts = head.facts;
   request_ = Request{};
-  request_.method = std::string(head_.method);
+  request_.method = std::string(head.fields.method);
   request_.target = std::string(facts.target);
-  for (const http::Header& h : head_.headers)
+  for (const http::Header& h : head.fields.headers()) {
     request_.headers.emplace_back(std::string(h.name), std::string(h.value));
+  }
   keepAlive_ = facts.keep_alive;
   http10_ = facts.minor == 0;
   headOnly_ = facts.head_method;
-  bodyTooLarge_ = false;
-  bodyPos_ = headEnd;
-  if (facts.body == http::BodyKind::kLength && facts.content_length > server_.config().maxBody) {
-    replyError(413, "body_too_large");
+  bodyPos_ = head.size;
+  body_.start(facts.body, facts.content_length, server_.config().maxBody);
+  if (body_.failed()) {
+    replyHttpError(http::Reply::kBodyTooLarge);
     return false;
   }
-  if (facts.body == http::BodyKind::kNone || parser_.messageComplete()) {
+  if (body_.done()) {
     finishRequest();
     return true;
   }
@@ -189,11 +172,7 @@ bool Connection::startRequest(size_t headEnd) {
 }
 
 void Connection::onBodyData(std::string_view data) {
-  if (request_.body.size() + data.size() > server_.config().maxBody) {
-    bodyTooLarge_ = true;
-    return;
-  }
-  request_.body.append(data);
+  request_.body.append(data);  // the decoder stops at maxBody
 }
 
 void Connection::finishRequest() {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "event/loop.h"
+#include "http/body_decoder.h"
 #include "http/head_scanner.h"
-#include "http/message.h"
 #include "http/reply.h"
 #include "metadata/message.h"
 #include "net/fd.h"
@@ -48,7 +48,7 @@ class Connection final : public event::IoHandler,
   void drive();
   bool readSome();  // true when it stopped because in_ is at its limit
   Stop process();
-  bool startRequest(size_t headEnd);  // false: an error reply was queued
+  bool startRequest();  // false: the head is incomplete, or an error reply was queued
   void finishRequest();
   void replyError(int status, const char* reason, bool close = true);
   void replyHttpError(http::Reply reply);
@@ -75,13 +75,11 @@ class Connection final : public event::IoHandler,
   bool timingRequest_ = false;  // the request timer runs (armed at the first byte)
 
   http::HeadScanner scanner_;
-  http::MessageParser parser_{HTTP_REQUEST};
-  http::HeadFields head_;
+  http::BodyDecoder body_;
   Request request_;
   bool keepAlive_ = true;
   bool http10_ = false;
   bool headOnly_ = false;
-  bool bodyTooLarge_ = false;
   event::TimePoint started_{};
 };
 

@@ -29,6 +29,24 @@ PeerAddress PeerAddress::from(const sockaddr_storage& ss) {
   return p;
 }
 
+IpKey IpKey::of(const PeerAddress& peer) {
+  IpKey k;
+  k.family = peer.family;
+  std::memcpy(k.bytes, peer.bytes, sizeof k.bytes);
+  return k;
+}
+
+bool IpKey::operator==(const IpKey& o) const {
+  return family == o.family && std::memcmp(bytes, o.bytes, sizeof bytes) == 0;
+}
+
+size_t IpKeyHash::operator()(const IpKey& k) const {
+  // FNV-1a over the address bytes.
+  uint64_t h = 1469598103934665603ull ^ k.family;
+  for (uint8_t b : k.bytes) h = (h ^ b) * 1099511628211ull;
+  return static_cast<size_t>(h);
+}
+
 size_t PeerAddress::formatIp(char* out) const {
   if (!::inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, bytes, out, INET6_ADDRSTRLEN)) {
     std::strcpy(out, "unknown");

@@ -28,6 +28,18 @@ struct PeerAddress {
   std::string ipPort() const;  // "192.0.2.5:41000", "[2001:db8::1]:41000"
 };
 
+// A peer's address without its port: what per-source limits count by.
+struct IpKey {
+  uint8_t family = 0;
+  uint8_t bytes[16] = {};
+
+  static IpKey of(const PeerAddress& peer);
+  bool operator==(const IpKey& o) const;
+};
+struct IpKeyHash {
+  size_t operator()(const IpKey& k) const;
+};
+
 // Parses an IPv4 or IPv6 literal (brackets allowed for IPv6) with a port and
 // optional interface (needed for link-local IPv6) into a sockaddr.
 Status makeSockaddr(std::string_view host, uint16_t port, std::string_view interface,

@@ -14,6 +14,11 @@
 
 namespace nsmp::node {
 
+struct ControlReply::Slot {
+  ControlServer::Connection* connection;
+  bool sent = false;
+};
+
 class ControlServer::Connection final : public event::IoHandler, public event::Deletable {
  public:
   Connection(ControlServer& server, net::Fd fd) : server_(server), fd_(std::move(fd)) {
@@ -25,12 +30,25 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
 
   void onIo(event::Watcher&, uint32_t) override {
     if (!fd_.valid()) return;
-    if (!closing_) readLines();
+    if (!closing_ && !waiting_) readLines();
+    flush();
+  }
+
+  // The reply to the line in waiting: queued, and when it comes later than
+  // the handler's return, the lines after it are read and answered now.
+  void answered(std::string line) {
+    waiting_.reset();  // later sends of the same reply find nothing
+    out_ += line;
+    out_ += '\n';
+    if (in_handler_ || !fd_.valid()) return;
+    answerLines();
+    if (!closing_ && !waiting_) readLines();
     flush();
   }
 
   void close() {
     if (!fd_.valid()) return;
+    waiting_.reset();
     watcher_.fd = -1;
     fd_.reset();
     server_.closed(this);
@@ -42,33 +60,33 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
  private:
   void readLines() {
     char buf[16384];
-    for (;;) {
+    while (!waiting_ && !closing_) {
       ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
       if (n > 0) {
         in_.append(buf, static_cast<size_t>(n));
         answerLines();
-        if (closing_) return;
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
       // End of requests: a last line without its newline still counts.
-      if (!in_.empty()) answer(in_);
-      in_.clear();
       closing_ = true;
-      return;
+      if (!in_.empty()) answer(std::move(in_));
+      in_.clear();
     }
   }
 
+  // Answers the complete lines buffered, up to one whose reply is awaited.
   void answerLines() {
     size_t start = 0;
-    for (size_t nl; (nl = in_.find('\n', start)) != std::string::npos; start = nl + 1) {
+    for (size_t nl; !waiting_ && (nl = in_.find('\n', start)) != std::string::npos;
+         start = nl + 1) {
       std::string_view line(in_.data() + start, nl - start);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.size() > kMaxLine) return refuseLongLine();
-      if (!line.empty()) answer(line);
+      if (!line.empty()) answer(std::string(line));
     }
     in_.erase(0, start);
-    if (in_.size() > kMaxLine) refuseLongLine();
+    if (!waiting_ && in_.size() > kMaxLine) refuseLongLine();
   }
 
   // Answers, then closes: what follows the line cannot be framed reliably.
@@ -79,9 +97,11 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
     closing_ = true;
   }
 
-  void answer(std::string_view line) {
-    out_ += server_.handler_(line);
-    out_ += '\n';
+  void answer(std::string line) {
+    waiting_ = std::make_shared<ControlReply::Slot>(ControlReply::Slot{this, false});
+    in_handler_ = true;
+    server_.handler_(line, ControlReply(waiting_));
+    in_handler_ = false;
   }
 
   void flush() {
@@ -93,7 +113,7 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
       }
       out_.erase(0, static_cast<size_t>(n));
     }
-    if (closing_) close();
+    if (closing_ && !waiting_) close();
   }
 
   ControlServer& server_;
@@ -102,7 +122,17 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
   std::string in_;
   std::string out_;
   bool closing_ = false;  // no more requests: close once the replies are out
+  // Set while a request awaits its reply; the only owner of the slot the
+  // ControlReply points to, so resetting it disarms that reply.
+  std::shared_ptr<ControlReply::Slot> waiting_;
+  bool in_handler_ = false;
 };
+
+void ControlReply::send(std::string line) const {
+  auto slot = slot_.lock();
+  if (!slot || std::exchange(slot->sent, true)) return;
+  slot->connection->answered(std::move(line));
+}
 
 daemon::StartupResult<std::unique_ptr<ControlServer>> ControlServer::open(event::Loop& loop,
                                                                           const std::string& path,

@@ -1,8 +1,11 @@
 // The node's control socket: a UNIX stream socket, one request per line and
 // one reply line per request, in order. What a line means is the handler's
 // business (app/node_protocol); this class only frames lines, bounds them and
-// writes the replies back. Connections are few and rare, so simplicity wins
-// over speed here: std::string buffers, one handler call per line.
+// writes the replies back. A handler may answer later (an add waits for the
+// root helper): the connection then reads no further line until it has, so
+// replies stay in order, while other connections and the event loop go on.
+// Connections are few and rare, so simplicity wins over speed here:
+// std::string buffers, one handler call per line.
 #pragma once
 
 #include <cstddef>
@@ -17,11 +20,24 @@
 
 namespace nsmp::node {
 
+// The answer to one request line. Copyable; the first send() counts. Sending
+// after the connection has closed (the client went away) does nothing.
+class ControlReply {
+ public:
+  void send(std::string line) const;
+
+ private:
+  friend class ControlServer;
+  struct Slot;
+  explicit ControlReply(std::weak_ptr<Slot> slot) : slot_(std::move(slot)) {}
+  std::weak_ptr<Slot> slot_;
+};
+
 class ControlServer final : public event::IoHandler, public event::TimerHandler {
  public:
-  // Takes a request line (without its newline), returns the reply line
-  // (without its newline).
-  using Handler = std::function<std::string(std::string_view line)>;
+  // Takes a request line (without its newline) and sends the reply line
+  // (without its newline), at once or later.
+  using Handler = std::function<void(std::string_view line, ControlReply reply)>;
   // Longest request line; a longer one is answered with `too_long` and the
   // connection is closed.
   static constexpr size_t kMaxLine = 1 << 20;
@@ -41,6 +57,7 @@ class ControlServer final : public event::IoHandler, public event::TimerHandler 
   void onTimer(event::Timer& t) override;
 
  private:
+  friend class ControlReply;
   class Connection;
   ControlServer(event::Loop& loop, std::string path, net::Fd fd, Handler handler,
                 std::string too_long);

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/log.h"
+#include "node/netns.h"
+#include "proxy/listen_sockets.h"
 #include "proxy/listener.h"
 
 namespace nsmp::node {
@@ -12,7 +16,15 @@ const char* identityNoun(proxy::IdentityKind kind) {
 }
 
 Node::Node(proxy::Worker& worker, std::unique_ptr<SocketOpener> opener)
-    : worker_(worker), opener_(std::move(opener)) {}
+    : worker_(worker), opener_(std::move(opener)), self_(std::make_shared<Node*>(this)) {
+  // Shutdown ends the loop once requests in flight are done, whatever the
+  // helper is up to: adds still waiting for it are answered before that.
+  worker_.loop().addTurnHook([self = std::weak_ptr<Node*>(self_)] {
+    if (auto node = self.lock()) (*node)->failPendingOnShutdown();
+  });
+}
+
+Node::~Node() = default;
 
 proxy::Listener* Node::find(const std::string& uuid) const {
   for (const auto& l : worker_.listeners()) {
@@ -21,18 +33,53 @@ proxy::Listener* Node::find(const std::string& uuid) const {
   return nullptr;
 }
 
-daemon::StartupResult<proxy::Listener*> Node::add(proxy::ListenerConfig config) {
-  const char* noun = identityNoun(config.identity.kind);
-  if (worker_.shuttingDown()) return daemon::StartupError{"the node is shutting down"};
-  if (find(config.uuid)) {
-    return daemon::StartupError{
-        fmt::format("{} {} is already served (remove it first)", noun, config.uuid)};
+Node::Pending* Node::findPending(const std::string& uuid) {
+  for (Pending& p : pending_) {
+    if (p.done && p.config.uuid == uuid) return &p;
   }
-  std::string where = config.netns.empty() ? "" : " in " + config.netns;
-  std::vector<net::Fd> sockets;
-  std::string error;
-  if (!opener_->open(config, &sockets, &error)) return daemon::StartupError{error};
+  return nullptr;
+}
 
+void Node::add(proxy::ListenerConfig config, AddDone done) {
+  const char* noun = identityNoun(config.identity.kind);
+  if (worker_.shuttingDown()) return done(daemon::StartupError{"the node is shutting down"});
+  if (find(config.uuid)) {
+    return done(daemon::StartupError{
+        fmt::format("{} {} is already served (remove it first)", noun, config.uuid)});
+  }
+  if (findPending(config.uuid)) {
+    return done(daemon::StartupError{fmt::format(
+        "{} {} is being added already (wait for that add's answer)", noun, config.uuid)});
+  }
+  if (config.netns.empty()) {
+    std::vector<net::Fd> sockets;
+    std::string error;
+    if (!proxy::openListeningSockets(config, "", &sockets, &error)) {
+      return done(daemon::StartupError{error});
+    }
+    return done(start(std::move(config), std::move(sockets)));
+  }
+  if (auto path = netnsPath(config.netns); !path) return done(daemon::StartupError{path.error()});
+  uint64_t id = next_id_++;
+  pending_.push_back({id, config, std::move(done)});
+  opener_->open(config,
+                [this, id](SocketOpener::Opened sockets) { opened(id, std::move(sockets)); });
+}
+
+void Node::opened(uint64_t id, SocketOpener::Opened sockets) {
+  auto it =
+      std::find_if(pending_.begin(), pending_.end(), [id](const Pending& p) { return p.id == id; });
+  if (it == pending_.end()) return;
+  Pending p = std::move(*it);
+  pending_.erase(it);
+  if (!p.done) return;  // answered already (removed, shutdown): the sockets close unused
+  if (!sockets) return p.done(daemon::StartupError{sockets.error()});
+  p.done(start(std::move(p.config), std::move(*sockets)));
+}
+
+Node::Added Node::start(proxy::ListenerConfig config, std::vector<net::Fd> sockets) {
+  const char* noun = identityNoun(config.identity.kind);
+  std::string where = config.netns.empty() ? "" : " in " + config.netns;
   config.log_tag = fmt::format("{} {}: ", noun, config.uuid);
   std::string uuid = config.uuid;
   std::string upstream = config.upstream_socket;
@@ -44,14 +91,34 @@ daemon::StartupResult<proxy::Listener*> Node::add(proxy::ListenerConfig config) 
   return *listener;
 }
 
+void Node::cancel(Pending& p, const std::string& why) {
+  AddDone done = std::move(p.done);
+  p.done = nullptr;
+  done(daemon::StartupError{why});
+}
+
 daemon::StartupResult<size_t> Node::remove(const std::string& uuid) {
-  proxy::Listener* listener = find(uuid);
-  if (!listener) return daemon::StartupError{uuid + " is not served"};
-  const char* noun = identityNoun(listener->config().identity.kind);
-  worker_.retireListener(listener);  // may free it at the end of this loop turn
-  size_t left = listener->sessionCount();
-  log::info("{} {}: removed; {} connection(s) finishing", noun, uuid, left);
-  return left;
+  if (proxy::Listener* listener = find(uuid)) {
+    const char* noun = identityNoun(listener->config().identity.kind);
+    worker_.retireListener(listener);  // may free it at the end of this loop turn
+    size_t left = listener->sessionCount();
+    log::info("{} {}: removed; {} connection(s) finishing", noun, uuid, left);
+    return left;
+  }
+  if (Pending* p = findPending(uuid)) {
+    const char* noun = identityNoun(p->config.identity.kind);
+    log::info("{} {}: removed while it was being added", noun, uuid);
+    cancel(*p, fmt::format("{} {} was removed while it was being added", noun, uuid));
+    return size_t{0};
+  }
+  return daemon::StartupError{uuid + " is not served"};
+}
+
+void Node::failPendingOnShutdown() {
+  if (!worker_.shuttingDown()) return;
+  for (Pending& p : pending_) {
+    if (p.done) cancel(p, "the node is shutting down");
+  }
 }
 
 std::vector<const proxy::Listener*> Node::listeners() const {

@@ -63,6 +63,9 @@ struct ListenerConfig {
   std::string upstream_socket = "/var/lib/neutron/metadata_proxy";
   Timeouts timeouts;
   uint32_t maxconn = 1024;
+  // Open connections one source address may hold (0: no limit); more are
+  // answered 429 too_many_connections. A VM's cloud-init uses one at a time.
+  uint32_t maxconn_per_source = 64;
   uint64_t max_body = 1u << 20;   // request body limit; larger gets 413
   uint32_t connect_attempts = 3;  // to the upstream, before answering 503
   // Idle agent connections kept for reuse (0: a fresh connection and

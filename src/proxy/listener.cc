@@ -28,6 +28,7 @@ const char* identityHeaderName(IdentityKind kind) {
 Listener::Listener(Worker& worker, ListenerConfig config, std::vector<net::Fd> sockets)
     : worker_(worker),
       config_(std::move(config)),
+      sources_(config_.maxconn_per_source),
       upstreams_(worker.loop(), config_),
       accept_retry_(worker.loop(), this) {
   identity_ = {identityHeaderName(config_.identity.kind), config_.identity.value};
@@ -113,15 +114,20 @@ void Listener::acceptAll() {
       }
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      ++counters_.accepted;
-      ++counters_.active;
-      auto* session = new Session(*this, net::Fd(fd), net::PeerAddress::from(ss));
-      session->next_ = sessions_;
-      if (sessions_) sessions_->prev_ = session;
-      sessions_ = session;
-      session->start();
+      adopt(net::Fd(fd), net::PeerAddress::from(ss));
     }
   }
+}
+
+void Listener::adopt(net::Fd client, const net::PeerAddress& peer) {
+  ++counters_.accepted;
+  ++counters_.active;
+  const bool counted = sources_.tryOpen(peer);
+  auto* session = new Session(*this, std::move(client), peer, counted);
+  session->next_ = sessions_;
+  if (sessions_) sessions_->prev_ = session;
+  sessions_ = session;
+  session->start(counted ? http::Reply::kNone : http::Reply::kTooManyConnections);
 }
 
 void Listener::sessionClosed(Session* s) {
@@ -133,6 +139,7 @@ void Listener::sessionClosed(Session* s) {
   if (s->next_) s->next_->prev_ = s->prev_;
   s->next_ = s->prev_ = nullptr;
   --counters_.active;
+  if (s->countedSource()) sources_.close(s->peer());
   worker_.loop().deferDelete(std::unique_ptr<event::Deletable>(s));
   if (accepting_ && counters_.active + 1 == config_.maxconn) acceptAll();
   if (draining_ && counters_.active == 0) worker_.listenerDrained(this);

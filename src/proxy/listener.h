@@ -16,6 +16,7 @@
 #include "net/fd.h"
 #include "proxy/config.h"
 #include "proxy/rate_limiter.h"
+#include "proxy/source_limit.h"
 #include "proxy/upstream_pool.h"
 
 namespace nsmp::proxy {
@@ -67,6 +68,11 @@ class Listener final : public event::IoHandler,
   // Where it listens(ed), fixed at start(): "127.0.0.1:9697, [fe80::...]:9697".
   const std::string& describe() const { return description_; }
 
+  // Serves a client connection: the one way in for a connection accepted on
+  // this listener's sockets, or handed in by a test or fuzzer (a socketpair).
+  // Over its address's --maxconn_per_source it is answered 429 and closed.
+  void adopt(net::Fd client, const net::PeerAddress& peer);
+
   // Called by a session as it closes; resumes accepting below maxconn.
   void sessionClosed(Session* s);
 
@@ -82,6 +88,7 @@ class Listener final : public event::IoHandler,
   http::UpstreamIdentity identity_;
   std::vector<std::unique_ptr<Socket>> sockets_;
   std::unique_ptr<RateLimiter> rate_limiter_;
+  SourceLimit sources_;
   UpstreamPool upstreams_;  // after config_: it reads the socket path and limits
   Counters counters_;
   std::string description_;

@@ -1,19 +1,6 @@
 #include "proxy/rate_limiter.h"
 
-#include <cstring>
-
 namespace nsmp::proxy {
-
-bool RateLimiter::Key::operator==(const Key& o) const {
-  return family == o.family && std::memcmp(bytes, o.bytes, sizeof bytes) == 0;
-}
-
-size_t RateLimiter::KeyHash::operator()(const Key& k) const {
-  // FNV-1a over the address bytes.
-  uint64_t h = 1469598103934665603ull ^ k.family;
-  for (uint8_t b : k.bytes) h = (h ^ b) * 1099511628211ull;
-  return static_cast<size_t>(h);
-}
 
 double RateLimiter::Window::hit(event::TimePoint now, Millis period) {
   if (start == event::TimePoint{}) start = now;
@@ -41,9 +28,7 @@ void RateLimiter::expire(event::TimePoint now) {
 
 bool RateLimiter::overLimit(const net::PeerAddress& peer, event::TimePoint now) {
   expire(now);
-  Key key{};
-  key.family = peer.family;
-  std::memcpy(key.bytes, peer.bytes, sizeof key.bytes);
+  const net::IpKey key = net::IpKey::of(peer);
   auto it = map_.find(key);
   if (it == map_.end()) {
     if (map_.size() >= config_.table_size && !lru_.empty()) {

@@ -27,14 +27,6 @@ class RateLimiter {
   size_t size() const { return map_.size(); }
 
  private:
-  struct Key {
-    uint8_t family;
-    uint8_t bytes[16];
-    bool operator==(const Key& o) const;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
-  };
   struct Window {
     uint32_t current = 0;
     uint32_t previous = 0;
@@ -45,14 +37,14 @@ class RateLimiter {
     Window base;
     Window burst;
     event::TimePoint last{};
-    std::list<Key>::iterator lru;
+    std::list<net::IpKey>::iterator lru;
   };
 
   void expire(event::TimePoint now);
 
   RateLimit config_;
-  std::unordered_map<Key, Entry, KeyHash> map_;
-  std::list<Key> lru_;  // front: least recently seen
+  std::unordered_map<net::IpKey, Entry, net::IpKeyHash> map_;
+  std::list<net::IpKey> lru_;  // front: least recently seen
 };
 
 }  // namespace nsmp::proxy

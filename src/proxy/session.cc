@@ -13,8 +13,7 @@
 namespace nsmp::proxy {
 namespace {
 
-// A head may use 8 KiB of request line and 32 KiB of fields (HeadScanner).
-constexpr size_t kMaxHead = 8 * 1024 + 32 * 1024 + 1024;
+using http::kMaxHead;
 // Cap of each outgoing buffer; also holds a maximal rewritten head.
 constexpr size_t kOutLimit = kMaxHead + 8 * 1024;
 // Re-framing may add a few bytes per decoded span (chunk size line); feeding
@@ -29,19 +28,28 @@ const http::HeadScanner kResponseScanner(http::HeadLimits{}, /*request=*/false);
 
 }  // namespace
 
+// A Content-Length body streams to the agent as it comes; a chunked one is
+// held whole (it is at most max_body: the decoder stops beyond) and sent with
+// its length, since the metadata agent reads no chunked body.
 void Session::RequestBodySink::onBodyData(std::string_view d) {
-  s->body_bytes_ += d.size();
-  http::encodeBody(s->request_body_ == http::BodyKind::kChunked ? http::Framing::kChunked
-                                                                : http::Framing::kLength,
-                   d, s->upstream_out_, kOutLimit + kFramingSlack);
+  if (s->request_body_ == http::BodyFraming::kChunked) {
+    s->chunked_body_.append(d, s->listener_.config().max_body);
+  } else {
+    s->upstream_out_.append(d, kOutLimit + kFramingSlack);
+  }
 }
 
 void Session::ResponseBodySink::onBodyData(std::string_view d) {
   http::encodeBody(s->client_framing_.framing, d, s->client_out_, kOutLimit + kFramingSlack);
 }
 
-Session::Session(Listener& listener, net::Fd client, const net::PeerAddress& peer)
-    : listener_(listener), loop_(listener.worker().loop()), timer_(loop_, this), peer_(peer) {
+Session::Session(Listener& listener, net::Fd client, const net::PeerAddress& peer,
+                 bool counted_source)
+    : listener_(listener),
+      loop_(listener.worker().loop()),
+      timer_(loop_, this),
+      peer_(peer),
+      counted_source_(counted_source) {
   client_.fd = client.release();
   client_.handler = this;
   request_sink_.s = this;
@@ -53,7 +61,7 @@ Session::~Session() {
   // close() ran before deletion and gave the upstream connection back.
 }
 
-void Session::start() {
+void Session::start(http::Reply refuse) {
   if (Status s = loop_.add(client_, EPOLLIN | EPOLLOUT | EPOLLRDHUP); !s) {
     log::error("cannot watch client connection: {}", s.message());
     close();
@@ -61,6 +69,7 @@ void Session::start() {
   }
   wait(Wait::kRequest);        // the first request: timeout http-request runs from accept
   client_rx_.readable = true;  // data often arrives with the connection
+  if (refuse != http::Reply::kNone) localReply(refuse);
   pump();
 }
 
@@ -151,6 +160,9 @@ void Session::pump() {
       case Phase::kHead:
         stepHead();
         break;
+      case Phase::kBody:
+        stepBody();
+        break;
       case Phase::kConnecting:
         return;
       case Phase::kExchange:
@@ -209,14 +221,16 @@ void Session::stepHead() {
     request_start_ = loop_.now();
     wait(Wait::kRequest);
   }
-  switch (scanner_.scan(client_in_.view())) {
-    case http::HeadScanner::State::kComplete:
-      onHead();
+  http::RequestHead head;  // views into client_in_, used before this returns
+  http::HeadStep step = http::readRequestHead(scanner_, client_in_.view(), &head);
+  switch (step.progress) {
+    case http::HeadProgress::kComplete:
+      onHead(head);
       return;
-    case http::HeadScanner::State::kError:
-      localReply(scanner_.error());
+    case http::HeadProgress::kRejected:
+      localReply(step.reply);
       return;
-    case http::HeadScanner::State::kIncomplete:
+    case http::HeadProgress::kIncomplete:
       if (client_rx_.eof) close();  // truncated head: the VM went away
       return;
   }
@@ -240,35 +254,26 @@ void Session::rememberRequestLine(std::string_view head) {
   }
 }
 
-void Session::onHead() {
-  std::string_view head = client_in_.view().substr(0, scanner_.headEnd());
-  rememberRequestLine(head);
-  http::HeadFields& h = listener_.worker().scratchHead();
-  request_parser_.reset();
-  if (llhttp_errno_t err = request_parser_.parseHead(head, &h); err != HPE_OK) {
-    return localReply(http::replyForParseError(err, head));
-  }
-  http::RequestFacts facts;
-  if (http::Reply r = http::analyzeRequest(h, request_parser_.keepAlive(), &facts);
-      r != http::Reply::kNone) {
-    return localReply(r);
-  }
+void Session::onHead(const http::RequestHead& head) {
+  rememberRequestLine(client_in_.view().substr(0, head.size));
+  const http::HeadFields& h = head.fields;
+  const http::RequestFacts& facts = head.facts;
   const ListenerConfig& cfg = listener_.config();
-  if (facts.body == http::BodyKind::kLength && facts.content_length > cfg.max_body) {
+  if (facts.body == http::BodyFraming::kLength && facts.content_length > cfg.max_body) {
     return localReply(http::Reply::kBodyTooLarge);
   }
   keep_alive_ = facts.keep_alive && !draining_;
   upstream_keep_ = cfg.upstream_keepalive > 0 && facts.minor >= 1 && !draining_;
   // Only a request that may be sent twice (RFC 9110 §9.2.2) goes over a kept
   // connection: if the agent closed it meanwhile, the request is repeated.
-  may_reuse_ = upstream_keep_ && facts.body == http::BodyKind::kNone &&
+  may_reuse_ = upstream_keep_ && facts.body == http::BodyFraming::kNone &&
                (h.method_id == HTTP_GET || h.method_id == HTTP_HEAD);
   client_minor_ = facts.minor;
   head_request_ = facts.head_method;
   request_body_ = facts.body;
-  request_done_ = facts.body == http::BodyKind::kNone;
+  request_done_ = facts.body == http::BodyFraming::kNone;
   if (RateLimiter* rl = listener_.rateLimiter(); rl && rl->overLimit(peer_, loop_.now())) {
-    client_in_.consume(head.size());
+    client_in_.consume(head.size);
     if (!request_done_) keep_alive_ = false;  // its body is not read
     request_done_ = true;
     return localReply(http::Reply::kRateLimited);
@@ -281,8 +286,9 @@ void Session::onHead() {
     upstream_out_.clear();
     return localReply(r);
   }
-  client_in_.consume(head.size());
+  client_in_.consume(head.size);
   scanner_.reset();
+  request_body_decoder_.start(facts.body, facts.content_length, cfg.max_body);
   pumpRequestBody();
   if (phase_ != Phase::kHead) return;  // the body was refused
   if (facts.expect_continue && client_minor_ >= 1) {
@@ -292,7 +298,20 @@ void Session::onHead() {
     expect_answered_ = true;
   }
   attempts_ = 0;
+  if (!request_done_ && request_body_ == http::BodyFraming::kChunked) {
+    setPhase(Phase::kBody);  // the agent is asked once the body is whole
+    return;
+  }
   connectUpstream();
+}
+
+void Session::stepBody() {
+  pumpRequestBody();
+  if (phase_ != Phase::kBody) return;
+  flushClient();  // a 100 Continue
+  if (phase_ != Phase::kBody) return;
+  if (request_done_) return connectUpstream();
+  wait(Wait::kClient);  // more of the body is due from the VM
 }
 
 void Session::connectUpstream() {
@@ -313,7 +332,6 @@ void Session::connectUpstream() {
   upstream_rx_ = {};
   upstream_got_ = false;
   if (upstream_->reused()) replay_.assign(upstream_out_.view());
-  response_parser_.reset(head_request_);
   scanner_ = kResponseScanner;
   setPhase(Phase::kExchange);
 }
@@ -324,18 +342,25 @@ void Session::pumpRequestBody() {
       if (client_rx_.eof) return abort("client_closed_in_body");
       return;
     }
-    size_t used = upstream_out_.size();
-    if (used + 2 * kFramingSlack >= kOutLimit) return;  // upstream is slow: wait
-    size_t feed = std::min(client_in_.size(), kOutLimit - used - 2 * kFramingSlack);
-    http::MessageParser::Fed fed =
-        request_parser_.feedBody({client_in_.data(), feed}, request_sink_);
-    if (fed.error != HPE_OK) return localReply(http::Reply::kInvalidChunk);
-    client_in_.consume(fed.consumed);
+    size_t feed = client_in_.size();
+    if (request_body_ != http::BodyFraming::kChunked) {
+      size_t used = upstream_out_.size();
+      if (used + 2 * kFramingSlack >= kOutLimit) return;  // upstream is slow: wait
+      feed = std::min(feed, kOutLimit - used - 2 * kFramingSlack);
+    }
+    size_t used = request_body_decoder_.decode({client_in_.data(), feed}, request_sink_);
+    client_in_.consume(used);
     ++moved_;
-    if (body_bytes_ > listener_.config().max_body) return localReply(http::Reply::kBodyTooLarge);
-    if (request_parser_.messageComplete()) {
-      if (request_body_ == http::BodyKind::kChunked) {
-        http::encodeBodyEnd(http::Framing::kChunked, upstream_out_, kOutLimit + kFramingSlack);
+    if (request_body_decoder_.failed()) {
+      return localReply(http::replyForBodyError(request_body_decoder_.error()));
+    }
+    if (request_body_decoder_.done()) {
+      body_bytes_ = request_body_decoder_.bodyBytes();
+      if (request_body_ == http::BodyFraming::kChunked) {
+        const size_t limit = kOutLimit + chunked_body_.size();
+        http::closeUpstreamHead(upstream_out_, chunked_body_.size(), limit);
+        upstream_out_.append(chunked_body_.view(), limit);
+        chunked_body_.release();
       }
       request_done_ = true;
     }
@@ -375,8 +400,10 @@ bool Session::flushUpstream() {
 // complete response needs no recv() of the EOF. Only a response that is not
 // complete yet reads on (see processResponse).
 void Session::readUpstream() {
-  if (!response_done_ &&
-      readSide(upstreamFd(), upstream_in_, Buffer::kBlockSize, upstream_rx_, false)) {
+  // A whole head, up to the limits (a head over them is refused at once);
+  // then a block at a time, as the VM takes the body.
+  const size_t limit = response_started_ ? Buffer::kBlockSize : kMaxHead;
+  if (!response_done_ && readSide(upstreamFd(), upstream_in_, limit, upstream_rx_, false)) {
     upstream_got_ = true;
   }
 }
@@ -385,14 +412,17 @@ void Session::processResponse() {
   if (!response_started_ && upstream_rx_.eof && upstream_in_.empty() && retryStale()) return;
   while (!response_started_) {
     if (upstream_in_.empty() && !upstream_rx_.eof) return;
-    switch (scanner_.scan(upstream_in_.view())) {
-      case http::HeadScanner::State::kIncomplete:
+    http::ResponseHead head;  // views into upstream_in_, used before this returns
+    http::HeadStep step =
+        http::readResponseHead(scanner_, upstream_in_.view(), head_request_, &head);
+    switch (step.progress) {
+      case http::HeadProgress::kIncomplete:
         if (upstream_rx_.eof) return localReply(http::Reply::kInvalidUpstreamResponse);
         return;
-      case http::HeadScanner::State::kError:
-        return localReply(http::Reply::kInvalidUpstreamResponse);
-      case http::HeadScanner::State::kComplete:
-        if (!onResponseHead()) return;
+      case http::HeadProgress::kRejected:
+        return localReply(step.reply);
+      case http::HeadProgress::kComplete:
+        if (!onResponseHead(head)) return;
         break;
     }
   }
@@ -400,17 +430,15 @@ void Session::processResponse() {
     size_t used = client_out_.size();
     if (used + 2 * kFramingSlack >= kOutLimit) return;  // the VM reads slowly: wait
     size_t feed = std::min(upstream_in_.size(), kOutLimit - used - 2 * kFramingSlack);
-    http::MessageParser::Fed fed =
-        response_parser_.feedBody({upstream_in_.data(), feed}, response_sink_);
-    if (fed.error != HPE_OK) return abort("invalid_upstream_body");
-    upstream_in_.consume(fed.consumed);
+    size_t n = response_body_decoder_.decode({upstream_in_.data(), feed}, response_sink_);
+    upstream_in_.consume(n);
     ++moved_;
-    if (response_parser_.messageComplete()) completeResponse();
+    if (response_body_decoder_.failed()) return abort("invalid_upstream_body");
+    if (response_body_decoder_.done()) completeResponse();
   }
   if (!response_done_ && upstream_rx_.eof && upstream_in_.empty()) {
-    if (response_parser_.finish(response_sink_) != HPE_OK) {
-      return abort("upstream_closed_mid_response");
-    }
+    response_body_decoder_.finish();
+    if (!response_body_decoder_.done()) return abort("upstream_closed_mid_response");
     completeResponse();
   }
 }
@@ -420,20 +448,13 @@ void Session::completeResponse() {
   response_done_ = true;
   // Kept only if both sides said keep-alive and nothing is left over: a byte
   // after the response's end would otherwise answer the next request.
-  releaseUpstream(upstream_keep_ && response_parser_.keepAlive() && request_done_ &&
-                  upstream_out_.empty() && upstream_in_.empty() && !upstream_rx_.eof &&
-                  !upstream_rx_.hup && !draining_);
+  releaseUpstream(upstream_keep_ && upstream_says_keep_ && request_done_ && upstream_out_.empty() &&
+                  upstream_in_.empty() && !upstream_rx_.eof && !upstream_rx_.hup && !draining_);
   ++moved_;
 }
 
-bool Session::onResponseHead() {
-  std::string_view head = upstream_in_.view().substr(0, scanner_.headEnd());
-  http::HeadFields& h = listener_.worker().scratchHead();
-  response_parser_.reset(head_request_);
-  if (response_parser_.parseHead(head, &h) != HPE_OK || !http::relayableResponse(h)) {
-    localReply(http::Reply::kInvalidUpstreamResponse);
-    return false;
-  }
+bool Session::onResponseHead(const http::ResponseHead& head) {
+  const http::HeadFields& h = head.fields;
   if (h.status < 200) {
     // Interim responses go on to HTTP/1.1 clients, except a 100 Continue when
     // the proxy already answered the client's Expect itself.
@@ -443,24 +464,25 @@ bool Session::onResponseHead() {
       localReply(http::Reply::kInvalidUpstreamResponse);
       return false;
     }
-    upstream_in_.consume(head.size());
+    upstream_in_.consume(head.size);
     scanner_ = kResponseScanner;
     ++moved_;
     return true;
   }
-  client_framing_ = http::chooseClientFraming(response_parser_, h.status, head_request_,
-                                              client_minor_, keep_alive_ && !draining_);
+  client_framing_ =
+      http::chooseClientFraming(h, head_request_, client_minor_, keep_alive_ && !draining_);
   if (!request_done_) client_framing_.keep_alive = false;  // body left unread
-  if (!http::writeClientHead(h, response_parser_, client_framing_, client_minor_, client_out_,
-                             kOutLimit)) {
+  if (!http::writeClientHead(h, client_framing_, client_minor_, client_out_, kOutLimit)) {
     client_out_.clear();
     localReply(http::Reply::kInvalidUpstreamResponse);
     return false;
   }
-  upstream_in_.consume(head.size());
+  upstream_says_keep_ = h.keep_alive;
+  response_body_decoder_.start(h);
+  upstream_in_.consume(head.size);
   response_started_ = true;
   response_status_ = h.status;
-  if (response_parser_.messageComplete()) completeResponse();
+  if (response_body_decoder_.done()) completeResponse();
   ++moved_;
   return true;
 }
@@ -535,13 +557,14 @@ void Session::resetRequest() {
   request_start_ = {};
   body_bytes_ = response_bytes_ = 0;
   client_framing_ = {};
-  request_body_ = http::BodyKind::kNone;
+  request_body_ = http::BodyFraming::kNone;
   attempts_ = 0;
   head_request_ = keep_alive_ = request_done_ = expect_answered_ = false;
   response_started_ = response_done_ = false;
   response_status_ = 0;
   reply_reason_ = "-";
-  upstream_keep_ = may_reuse_ = false;
+  upstream_keep_ = may_reuse_ = upstream_says_keep_ = false;
+  chunked_body_.release();
   if (!replay_.empty()) std::string().swap(replay_);
 }
 
@@ -551,7 +574,7 @@ void Session::localReply(http::Reply r) {
   const http::ReplyInfo& info = http::replyInfo(r);
   ++listener_.counters().local_replies[static_cast<size_t>(r)];
   bool keep = http::replyKeepsConnection(r) && keep_alive_ && request_done_ && !draining_;
-  http::writeLocalReply(r, keep, client_out_);
+  http::writeLocalReply(r, keep, head_request_, client_out_);
   if (request_line_.empty() && !client_in_.empty()) rememberRequestLine(client_in_.view());
   response_status_ = info.status;
   reply_reason_ = info.reason;
@@ -628,6 +651,7 @@ void Session::close() {
   client_out_.release();
   upstream_in_.release();
   upstream_out_.release();
+  chunked_body_.release();
   phase_ = Phase::kClosed;
   ++moved_;
   listener_.sessionClosed(this);  // hands this object to deferred deletion

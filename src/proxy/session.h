@@ -18,8 +18,8 @@
 
 #include "base/buffer.h"
 #include "event/loop.h"
+#include "http/body_decoder.h"
 #include "http/head_scanner.h"
-#include "http/message.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "net/address.h"
@@ -32,10 +32,13 @@ class Listener;
 
 class Session final : public event::IoHandler, public event::TimerHandler, public event::Deletable {
  public:
-  Session(Listener& listener, net::Fd client, const net::PeerAddress& peer);
+  // `counted_source`: the listener counted this connection against its
+  // source address's limit (and uncounts it when it closes).
+  Session(Listener& listener, net::Fd client, const net::PeerAddress& peer, bool counted_source);
   ~Session() override;
 
-  void start();
+  // Starts serving; with a reply other than kNone, answers it and closes.
+  void start(http::Reply refuse = http::Reply::kNone);
   // Shutdown: close now if idle between requests, else after this response.
   void drain();
   // Closes both connections now; the object is deleted after this loop turn.
@@ -44,12 +47,16 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   void onIo(event::Watcher& w, uint32_t events) override;
   void onTimer(event::Timer& t) override;
 
+  const net::PeerAddress& peer() const { return peer_; }
+  bool countedSource() const { return counted_source_; }
+
   Session* next_ = nullptr;  // Listener's intrusive list
   Session* prev_ = nullptr;
 
  private:
   enum class Phase : uint8_t {
     kHead,        // waiting for (the rest of) a request head
+    kBody,        // reading a chunked request body whole, before the agent is asked
     kConnecting,  // between upstream connection attempts
     kExchange,    // request body up, response down
     kClosing,     // flushing a last reply, then lingering close
@@ -76,18 +83,19 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   void pump();
   void setPhase(Phase p);
   void stepHead();
+  void stepBody();
   void stepExchange();
   void stepClosing();
   bool readSide(int fd, Buffer& buf, size_t limit, Inbound& side, bool to_eof_on_hup);
   bool readClient(size_t limit);
   void rememberRequestLine(std::string_view head);
-  void onHead();
+  void onHead(const http::RequestHead& head);
   void connectUpstream();
   void pumpRequestBody();
   bool flushUpstream();
   void readUpstream();
   void processResponse();
-  bool onResponseHead();
+  bool onResponseHead(const http::ResponseHead& head);
   void completeResponse();
   bool flushClient();
   void finishRequest();
@@ -111,9 +119,10 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   net::PeerAddress peer_;
 
   Buffer client_in_, upstream_out_, upstream_in_, client_out_;
+  Buffer chunked_body_;  // a chunked request body, decoded, until it is whole
   http::HeadScanner scanner_;
-  http::MessageParser request_parser_{HTTP_REQUEST};
-  http::MessageParser response_parser_{HTTP_RESPONSE};
+  http::BodyDecoder request_body_decoder_;
+  http::BodyDecoder response_body_decoder_;
   RequestBodySink request_sink_;
   ResponseBodySink response_sink_;
 
@@ -124,7 +133,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   uint64_t body_bytes_ = 0;
   uint64_t response_bytes_ = 0;
   http::ClientFraming client_framing_;
-  http::BodyKind request_body_ = http::BodyKind::kNone;
+  http::BodyFraming request_body_ = http::BodyFraming::kNone;
   uint8_t client_minor_ = 1;
   uint8_t attempts_ = 0;
   bool head_request_ = false;
@@ -136,6 +145,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   bool request_done_ = false;  // whole request body handed to upstream_out_
   bool response_started_ = false;
   bool response_done_ = false;
+  bool upstream_says_keep_ = false;  // the agent's response allows another request
   int response_status_ = 0;
   const char* reply_reason_ = "-";  // fixed word of a local reply
   uint64_t moved_ = 0;              // bumped whenever bytes move or the phase changes
@@ -146,6 +156,7 @@ class Session final : public event::IoHandler, public event::TimerHandler, publi
   Inbound upstream_rx_;
   bool draining_ = false;
   bool shut_wr_ = false;
+  bool counted_source_ = false;
 };
 
 }  // namespace nsmp::proxy

@@ -6,9 +6,7 @@
 
 namespace nsmp::proxy {
 
-Worker::Worker(event::Loop& loop) : loop_(loop), grace_timer_(loop, this) {
-  scratch_head_.headers.reserve(100);
-}
+Worker::Worker(event::Loop& loop) : loop_(loop), grace_timer_(loop, this) {}
 
 Worker::~Worker() = default;
 

@@ -1,5 +1,6 @@
-// Process-wide engine state: the loop, the listeners, the scratch space that
-// one thread reuses for every request head, and shutdown.
+// Process-wide engine state: the loop, the listeners and shutdown. Nothing a
+// connection parses is kept here (each parse lives on the stack of the code
+// that uses it).
 #pragma once
 
 #include <functional>
@@ -7,7 +8,6 @@
 #include <vector>
 
 #include "event/loop.h"
-#include "http/message.h"
 #include "proxy/config.h"
 #include "proxy/listener.h"
 
@@ -38,9 +38,6 @@ class Worker final : public event::TimerHandler {
 
   void logCounters() const;
 
-  // Reused for every head parsed on this thread (parsing is synchronous).
-  http::HeadFields& scratchHead() { return scratch_head_; }
-
   void onTimer(event::Timer& t) override;
 
  private:
@@ -49,7 +46,6 @@ class Worker final : public event::TimerHandler {
 
   event::Loop& loop_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  http::HeadFields scratch_head_;
   event::Timer grace_timer_;
   bool shutting_down_ = false;
 };

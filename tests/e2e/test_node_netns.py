@@ -420,27 +420,40 @@ def test_remove_closes_only_that_namespace(env):
     env.node_netns_is_hosts()
 
 
-@pytest.mark.parametrize("where", ["missing-name", "missing-path", "not-a-namespace"])
+@pytest.mark.parametrize("where", ["missing-name", "missing-path", "not-a-namespace",
+                                   "outside-run-netns"])
 def test_add_for_a_namespace_that_does_not_exist_is_refused(env, where):
     before = env.listeners()
     ghost_id = make_uuid()
+    made = None
     if where == "missing-name":
         netns = f"qdhcp-{ghost_id}"  # never created
     elif where == "missing-path":
-        netns = os.path.join(env.sockdir, "no-such-netns")
+        netns = "/proc/999999999/ns/net"  # no such process
+    elif where == "not-a-namespace":
+        netns = made = f"/run/netns/{topology.VM_PREFIX}{os.getpid()}-plain-file"
+        with open(netns, "w") as f:
+            f.write("not a namespace\n")
     else:
-        netns = os.path.join(env.sockdir, "plain-file")
+        netns = os.path.join(env.sockdir, "plain-file")  # only /run/netns and /proc/<pid>/ns/net
         with open(netns, "w") as f:
             f.write("not a namespace\n")
     ghost = Network("ghost", ghost_id, netns, env.networks["A"].vm)
     fds_before = env.settled_fd_count()
 
-    c = env.ctl(*env.add_args(ghost))
+    try:
+        c = env.ctl(*env.add_args(ghost))
+    finally:
+        if made:
+            os.unlink(made)
     assert c.rc == 1, f"add for {where} exited {c.rc}: {c.stdout} {c.stderr}\n{env.diagnostics()}"
     assert c.stderr.startswith("ns-metadata-proxy ctl: "), c.stderr
     assert netns in c.stderr, c.stderr
-    if where != "not-a-namespace":
-        assert "No such file or directory" in c.stderr, c.stderr
+    want = {"missing-name": "No such file or directory",
+            "missing-path": "No such file or directory",
+            "not-a-namespace": "not a network namespace (a plain file)",
+            "outside-run-netns": "not a namespace name under /run/netns"}[where]
+    assert want in c.stderr, c.stderr
 
     # Nothing changed: same listeners, still served, the node in its own namespace,
     # no descriptor left behind, and the refused uuid is not served.

@@ -152,8 +152,10 @@ def test_ten_thousand_idle_connections_do_not_block_others(make_proxy, upstream,
     n = 10_000
     if raised_nofile < n + 1000:
         pytest.skip(f"RLIMIT_NOFILE hard limit {raised_nofile} is too low for {n} connections")
-    proxy = make_proxy("--maxconn", str(n + 100), "--timeout_client", "120",
-                       "--timeout_http_request", "120", "--timeout_http_keep_alive", "120")
+    # All from 127.0.0.1: no per-source limit here.
+    proxy = make_proxy("--maxconn", str(n + 100), "--maxconn_per_source", "0",
+                       "--timeout_client", "120", "--timeout_http_request", "120",
+                       "--timeout_http_keep_alive", "120")
     base_fds = proxy.open_fds()
     idle = []
     try:

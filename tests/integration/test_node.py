@@ -4,6 +4,7 @@ One node process serves several loopback listeners, added and removed over its
 JSON-lines control socket; the scripted agents record the exact bytes each listener
 forwards. The namespace behaviour (`--netns`) is tested under tests/e2e.
 """
+import contextlib
 import grp
 import json
 import os
@@ -561,6 +562,13 @@ def test_with_user_the_node_serves_unprivileged_and_a_root_helper_opens_sockets(
     assert missing == {"ok": False, "error": "netns nsmp-none: No such file or directory"}
     taken = node.add(listener_args("--network_id", "other", upstream.path, port=port))
     assert taken["error"] == f"cannot listen on 127.0.0.1:{port}: bind: Address already in use"
+    # In its own namespace the node binds with its own (no) privileges: the helper
+    # binds nothing there, so not a privileged port either.
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+        if int(f.read()) > 1:
+            low = node.add(listener_args("--network_id", "other", upstream.path, port=1))
+            assert low == {"ok": False,
+                           "error": "cannot listen on 127.0.0.1:1: bind: Permission denied"}, low
     assert [e["uuid"] for e in node.listeners()] == [NET]
 
     assert node.stop() == 0
@@ -574,3 +582,147 @@ def test_user_and_group_go_together(binary, workdir, extra):
                          capture_output=True, text=True, timeout=10)
     assert out.returncode == 2
     assert "--user and --group go together" in out.stderr
+
+
+# -- adding never stops serving (issue #10 item 8) ----------------------------------
+
+AS = {"root": [], "as-nobody": ["--user", "nobody", "--group", "nogroup"]}
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (namespaces, --user)")
+
+
+def helper_of(node):
+    """The node's root helper: its one child."""
+    children = children_of(node.pid)
+    assert len(children) == 1, f"the node should have one helper process, has {children}"
+    return children[0]
+
+
+def helper_has_a_request(helper):
+    """True once a request waits in the helper's end of its channel (its receive queue)."""
+    out = subprocess.run(["ss", "-x", "-a", "-p", "-H"], capture_output=True, text=True,
+                         timeout=10).stdout
+    return any(line.split()[0] == "u_seq" and int(line.split()[2]) > 0
+               for line in out.splitlines() if f"pid={helper}," in line)
+
+
+def state_of(pid):
+    """The one-letter state of a process ("T": stopped, "Z": zombie), None once reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+@contextlib.contextmanager
+def stopped(pid):
+    """The process stopped (SIGSTOP) for the block: it can answer nothing meanwhile, and
+    what is sent to it stays in its socket's receive queue."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        wait_for(lambda: state_of(pid) == "T", what=f"pid {pid} to stop")
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+@pytest.fixture
+def other_netns():
+    """/proc/<pid>/ns/net of a process alone in a new network namespace (lo up)."""
+    holder = subprocess.Popen(["unshare", "--net", "sh", "-c", "ip link set lo up && exec sleep 60"],
+                              stdin=subprocess.DEVNULL)
+    try:
+        def ready():
+            with open(f"/proc/{holder.pid}/comm") as f:
+                return f.read().strip() == "sleep"
+        wait_for(ready, what="the holder to enter its namespace")
+        yield f"/proc/{holder.pid}/ns/net"
+    finally:
+        holder.kill()
+        holder.wait(timeout=5)
+
+
+def send_add(conn, uuid, agent, netns):
+    conn.send({"op": "add", "netns": netns, "args": listener_args("--router_id", uuid, agent)})
+
+
+@needs_root
+@pytest.mark.parametrize("who", list(AS))
+def test_a_listener_keeps_serving_while_an_add_waits_for_the_helper(make_node, upstream, who):
+    os.chmod(upstream.path, 0o777)  # reachable by nobody too
+    node = make_node(extra=AS[who])
+    _, port = node.add_ok(listener_args("--network_id", NET, upstream.path))
+    helper = helper_of(node)
+    missing = f"nsmp-node-it-{os.getpid()}-none"
+    with node.control() as adding:
+        with stopped(helper):
+            send_add(adding, RTR, upstream.path, missing)
+            wait_for(lambda: helper_has_a_request(helper), what="the add to reach the helper")
+            # The helper cannot answer now; the node still serves and still answers.
+            resp, _ = get(port, "/while-adding")
+            assert (resp.status, resp.body) == (200, b"ok")
+            assert [e["uuid"] for e in node.listeners()] == [NET]
+            assert adding.pending_bytes() == b"", "the add was answered without the helper"
+        assert adding.read_reply() == {
+            "ok": False, "error": f"netns {missing}: No such file or directory"}
+    assert upstream.received == [forwarded("/while-adding", "X-Neutron-Network-ID", NET)]
+
+
+@needs_root
+def test_a_fifo_named_as_netns_is_refused_and_never_stops_serving(node, upstream):
+    """The old node opened the FIFO itself and stopped until a writer came."""
+    _, port = node.add_ok(listener_args("--network_id", NET, upstream.path))
+    os.makedirs("/run/netns", mode=0o755, exist_ok=True)
+    name = f"nsmp-node-it-{os.getpid()}-fifo"
+    fifo = f"/run/netns/{name}"
+    os.mkfifo(fifo, 0o600)
+    try:
+        with node.control() as adding:
+            send_add(adding, RTR, upstream.path, name)
+            resp, _ = get(port, "/next-to-a-fifo")
+            assert (resp.status, resp.body) == (200, b"ok")
+            assert adding.read_reply() == {
+                "ok": False, "error": f"netns {name}: not a network namespace (a FIFO)"}
+    finally:
+        # Let a node stuck opening it go, then remove it.
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        os.unlink(fifo)
+    assert [e["uuid"] for e in node.listeners()] == [NET]
+
+
+@needs_root
+def test_remove_of_a_uuid_being_added_cancels_the_add(node, upstream, other_netns):
+    helper = helper_of(node)
+    with node.control() as adding:
+        with stopped(helper):
+            send_add(adding, RTR, upstream.path, other_netns)
+            wait_for(lambda: helper_has_a_request(helper), what="the add to reach the helper")
+            again = node.add(listener_args("--router_id", RTR, upstream.path), netns=other_netns)
+            assert again == {"ok": False, "error":
+                             f"router {RTR} is being added already (wait for that add's answer)"}
+            assert node.remove(RTR) == {"ok": True, "uuid": RTR, "draining": 0}
+            # Answered at once, while the helper still cannot answer.
+            assert adding.read_reply() == {
+                "ok": False, "error": f"router {RTR} was removed while it was being added"}
+        assert node.listeners() == []
+        # The helper's late sockets are closed unused; the uuid is free again.
+        reply = node.add(listener_args("--router_id", RTR, upstream.path), netns=other_netns)
+        assert (reply["ok"], reply["uuid"], reply["netns"]) == (True, RTR, other_netns), reply
+    assert [e["uuid"] for e in node.listeners()] == [RTR]
+
+
+@needs_root
+def test_shutdown_answers_an_add_still_waiting_and_exits(node, upstream, other_netns):
+    helper = helper_of(node)
+    with node.control() as adding:
+        with stopped(helper):
+            send_add(adding, RTR, upstream.path, other_netns)
+            wait_for(lambda: helper_has_a_request(helper), what="the add to reach the helper")
+            node.signal(signal.SIGTERM)
+            # Answered while the helper still cannot answer.
+            assert adding.read_reply() == {"ok": False, "error": "the node is shutting down"}
+        assert node.wait_exit(10) == 0
+
+    # Reaped by the node, or (reparented) a zombie at worst.
+    wait_for(lambda: state_of(helper) in (None, "Z"), what="the helper to exit")

@@ -41,6 +41,7 @@ class ControlConn:
 
     def __init__(self, path, timeout=CONTROL_TIMEOUT):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.timeout = timeout
         self.sock.settimeout(timeout)
         self.sock.connect(path)
         self.buf = bytearray()
@@ -74,6 +75,21 @@ class ControlConn:
     def call(self, request):
         self.send(request)
         return self.read_reply()
+
+    def pending_bytes(self):
+        """What has arrived and not been read yet, without waiting."""
+        self.sock.setblocking(False)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.buf += chunk
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.settimeout(self.timeout)
+        return bytes(self.buf)
 
     def closed(self):
         """True when the node has closed this connection with nothing more to read."""

@@ -36,7 +36,8 @@ TEST(CliValuesTest, SizesTakeBinarySuffixes) {
   EXPECT_EQ(parseSize("64k", &error), 65536u);
   EXPECT_EQ(parseSize("64K", &error), 65536u);
   EXPECT_EQ(parseSize("1m", &error), 1u << 20);
-  EXPECT_EQ(parseSize("1024G", &error), uint64_t{1} << 40);
+  EXPECT_EQ(parseSize("1G", &error), uint64_t{1} << 30);
+  EXPECT_FALSE(parseSize("2G", &error).has_value());
   for (const char* bad : {"", "k", "1.5M", "-1", "1025G", "1099511627777", "12kb"}) {
     EXPECT_FALSE(parseSize(bad, &error).has_value()) << bad;
   }

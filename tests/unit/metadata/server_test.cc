@@ -91,6 +91,12 @@ class Client {
   std::string buf_;
 };
 
+std::string manyTrailers(int n) {
+  std::string t;
+  for (int i = 0; i < n; ++i) t += "T" + std::to_string(i) + ": v\r\n";
+  return t;
+}
+
 std::string bodyOf(const std::string& response) {
   auto end = response.find("\r\n\r\n");
   return end == std::string::npos ? "" : response.substr(end + 4);
@@ -245,6 +251,19 @@ TEST_F(ServerTest, BadRequestsAreAnsweredAndClosed) {
            "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
        "HTTP/1.1 400 "},
       {"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 414 "},
+      // Trailers have the limits of header fields (issue #10: they grew memory).
+      {"POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\n" + kIdentity +
+           "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n" + manyTrailers(101) + "\r\n",
+       "HTTP/1.1 431 "},
+      // A bare CR where the last CRLF belongs ends nothing.
+      {"POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\n" + kIdentity +
+           "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\rX",
+       "HTTP/1.1 400 "},
+      // Chunk-size lines are bounded.
+      {"POST /openstack/latest/password HTTP/1.1\r\nHost: x\r\n" + kIdentity +
+           "Transfer-Encoding: chunked\r\n\r\n3;e=" + std::string(5000, 'e') +
+           "\r\nabc\r\n0\r\n\r\n",
+       "HTTP/1.1 400 "},
   };
   serve([&] {
     for (const auto& [request, status] : cases) {

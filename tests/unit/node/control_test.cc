@@ -48,7 +48,14 @@ class ControlServerTest : public ::testing::Test {
 
   void open() {
     auto s = ControlServer::open(
-        loop_, path_, [](std::string_view line) { return "<" + std::string(line) + ">"; },
+        loop_, path_,
+        [this](std::string_view line, const ControlReply& reply) {
+          if (line.starts_with("later")) {
+            held_.push_back(reply);  // answered when the test says so
+          } else {
+            reply.send("<" + std::string(line) + ">");
+          }
+        },
         "too long");
     ASSERT_TRUE(s) << s.error();
     server_ = std::move(*s);
@@ -90,7 +97,36 @@ class ControlServerTest : public ::testing::Test {
     return out;
   }
 
+  // Connects and sends `bytes`, leaving the connection open.
+  net::Fd connectAndSend(const std::string& bytes) {
+    net::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    std::memcpy(sun.sun_path, path_.data(), path_.size());
+    EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
+    EXPECT_EQ(::send(fd.get(), bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
+    return fd;
+  }
+
+  // Runs the loop until `size` bytes have arrived on `fd` (at most 2 s; 0:
+  // one moment) and returns what arrived.
+  std::string receive(int fd, size_t size = 0) {
+    std::string out;
+    char buf[4096];
+    for (int turns = 0; turns < 200; ++turns) {
+      StopAfter stop(loop_, event::Millis(10));
+      loop_.run();
+      for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0;) {
+        out.append(buf, static_cast<size_t>(n));
+      }
+      if (out.size() >= size) break;
+    }
+    return out;
+  }
+  std::string receive(int fd, const std::string& expected) { return receive(fd, expected.size()); }
+
   std::string dir_, path_;
+  std::vector<ControlReply> held_;  // replies to "later..." lines, not sent yet
   event::Loop loop_;
   std::unique_ptr<ControlServer> server_;
 };
@@ -125,7 +161,7 @@ TEST_F(ControlServerTest, OverlongLineIsRefusedAndTheConnectionClosed) {
 TEST_F(ControlServerTest, ASecondServerOnALiveSocketIsRefused) {
   open();
   auto second = ControlServer::open(
-      loop_, path_, [](std::string_view) { return std::string(); }, "");
+      loop_, path_, [](std::string_view, const ControlReply& reply) { reply.send(""); }, "");
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error(), "another node is serving the control socket " + path_);
   EXPECT_EQ(exchange("still\n"), "<still>\n");
@@ -179,6 +215,54 @@ TEST_F(ControlServerTest, AStaleSocketFileIsReplaced) {
   }  // closed: the file stays, nobody answers
   open();
   EXPECT_EQ(exchange("x\n"), "<x>\n");
+}
+
+// An add waits for the root helper: its reply comes later, and the replies
+// on that connection stay in request order.
+TEST_F(ControlServerTest, ALaterReplyKeepsTheOrderAndHoldsBackTheNextLine) {
+  open();
+  net::Fd client = connectAndSend("first\nlater-1\nnext\n");
+  EXPECT_EQ(receive(client.get(), "<first>\n"), "<first>\n");
+  ASSERT_EQ(held_.size(), 1u);
+  // Another connection is served meanwhile.
+  EXPECT_EQ(exchange("other\n"), "<other>\n");
+  held_[0].send("[later-1]");
+  held_[0].send("[again]");  // only the first send counts
+  EXPECT_EQ(receive(client.get(), "[later-1]\n<next>\n"), "[later-1]\n<next>\n");
+}
+
+TEST_F(ControlServerTest, ALastLineAnsweredLaterIsAnsweredBeforeTheConnectionCloses) {
+  open();
+  net::Fd client = connectAndSend("later-1\nlater-2");  // no newline: the end of the requests
+  ::shutdown(client.get(), SHUT_WR);
+  std::string early;
+  for (int turns = 0; turns < 200 && held_.empty(); ++turns) early += receive(client.get());
+  EXPECT_EQ(early + receive(client.get()), "");
+  ASSERT_EQ(held_.size(), 1u);
+  held_[0].send("[1]");
+  EXPECT_EQ(receive(client.get(), "[1]\n"), "[1]\n");
+  ASSERT_EQ(held_.size(), 2u);
+  held_[1].send("[2]");
+  EXPECT_EQ(receive(client.get(), "[2]\n"), "[2]\n");
+  char c;
+  EXPECT_EQ(::recv(client.get(), &c, 1, MSG_DONTWAIT), 0) << "not closed after the last reply";
+}
+
+TEST_F(ControlServerTest, AReplyAfterTheClientLeftIsDropped) {
+  open();
+  {
+    net::Fd client = connectAndSend("later-1\n");
+    for (int turns = 0; turns < 200 && held_.empty(); ++turns) receive(client.get());
+  }  // gone while its request waits
+  ASSERT_EQ(held_.size(), 1u);
+  held_[0].send("[nobody]");
+  net::Fd second = connectAndSend("later-2\n");
+  for (int turns = 0; turns < 200 && held_.size() < 2; ++turns) receive(second.get());
+  ASSERT_EQ(held_.size(), 2u);
+  server_.reset();  // every connection closes: the reply then reaches nothing
+  held_[1].send("[nobody]");
+  char c;
+  EXPECT_EQ(::recv(second.get(), &c, 1, 0), 0) << "closed without a reply";
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ class MetadataStack:
                 binary, "metadata-server", "--data", data,
                 "--nova-listen", f"127.0.0.1:{self.nova_port}", "--shared-secret-file", secret_file,
                 "--debug"])
-            ne.wait_for(lambda: rabbit_mod._accepts(self.nova_port), "Nova's side to listen",
+            ne.wait_for(lambda: rabbit_mod.accepts(self.nova_port), "Nova's side to listen",
                         timeout=20, describe=self.describe)
 
             conf = os.path.join(self.dir, "metadata_agent.ini")

@@ -76,7 +76,7 @@ class Rabbit:
             self.epmd = Daemon("epmd", [EPMD, "-port", str(epmd_port), "-address", "127.0.0.1"],
                                os.path.join(self.dir, "epmd.log"), env=env)
             self.daemons.append(self.epmd)
-            ne.wait_for(lambda: _accepts(epmd_port), "epmd to listen", timeout=20,
+            ne.wait_for(lambda: accepts(epmd_port), "epmd to listen", timeout=20,
                         describe=self.epmd.describe)
             self.server = Daemon("rabbitmq-server", [RABBITMQ_SERVER],
                                  os.path.join(self.dir, "rabbit.log"), env=env)
@@ -106,7 +106,7 @@ class Rabbit:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _accepts(port: int) -> bool:
+def accepts(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return True

@@ -34,7 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Where one runs anyway (installed earlier, started by hand): stop it and keep it
-# from starting at boot.
+# from starting at boot. Without systemd, RabbitMQ is looked for by its processes:
+# its init script's `status` runs rabbitmqctl, which starts an epmd of its own.
 for svc in "${services[@]}"; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     if systemctl is-active --quiet "$svc" 2>/dev/null; then
@@ -42,6 +43,13 @@ for svc in "${services[@]}"; do
     fi
     if [ "$svc" != haproxy ] && [ "$svc" != nginx ] && systemctl is-enabled --quiet "$svc" 2>/dev/null; then
       systemctl disable "$svc" || true
+    fi
+  elif [ "$svc" = rabbitmq-server ]; then
+    if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1; then
+      service rabbitmq-server stop || true
+    fi
+    if pgrep -u rabbitmq -x epmd >/dev/null 2>&1; then
+      epmd -kill >/dev/null 2>&1 || true
     fi
   elif [ -x "/etc/init.d/$svc" ] && service "$svc" status >/dev/null 2>&1; then
     service "$svc" stop || true

@@ -7,6 +7,9 @@ packages=(
   node-llhttp libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest iproute2 iptables curl procps psmisc
   haproxy cloud-init
+  # tests/neutron: Debian's Neutron 21 agents' code, its metadata agent, RabbitMQ
+  python3-neutron neutron-metadata-agent neutron-ovn-metadata-agent
+  python3-oslo.messaging rabbitmq-server
 )
 if [ "${NSMP_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(nginx-light wrk python3-matplotlib linux-perf)
@@ -15,14 +18,40 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Debian starts packaged daemons on install where it can; the tests start their own
+# (RabbitMQ as a private node). A policy-rc.d that says 101 keeps invoke-rc.d and
+# deb-systemd-invoke from starting any of them, unless the machine already has one.
+services=(haproxy nginx rabbitmq-server neutron-metadata-agent neutron-ovn-metadata-agent)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# Debian starts packaged daemons on install where it can; the tests start their own.
-for svc in haproxy nginx; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
+# Where one runs anyway (installed earlier, started by hand): stop it and keep it
+# from starting at boot. Without systemd, RabbitMQ is looked for by its processes:
+# its init script's `status` runs rabbitmqctl, which starts an epmd of its own.
+for svc in "${services[@]}"; do
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    if systemctl is-active --quiet "$svc" 2>/dev/null; then
+      systemctl stop "$svc" || true
+    fi
+    if [ "$svc" != haproxy ] && [ "$svc" != nginx ] && systemctl is-enabled --quiet "$svc" 2>/dev/null; then
+      systemctl disable "$svc" || true
+    fi
+  elif [ "$svc" = rabbitmq-server ]; then
+    if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1; then
+      service rabbitmq-server stop || true
+    fi
+    if pgrep -u rabbitmq -x epmd >/dev/null 2>&1; then
+      epmd -kill >/dev/null 2>&1 || true
+    fi
+  elif [ -x "/etc/init.d/$svc" ] && service "$svc" status >/dev/null 2>&1; then
+    service "$svc" stop || true
   fi
 done

@@ -176,7 +176,7 @@ void Connection::onBodyData(std::string_view data) {
 }
 
 void Connection::finishRequest() {
-  Response response = server_.service().handle(request_);
+  Response response = server_.answer(request_);
   bool closing = !keepAlive_ || closeWhenIdle_ || server_.shuttingDown();
   queue(serializeResponse(response, headOnly_, closing, http10_ && keepAlive_));
   logAccess(response);
@@ -189,17 +189,26 @@ void Connection::finishRequest() {
 
 void Connection::logAccess(const Response& response) {
   double ms = std::chrono::duration<double, std::milli>(event::Clock::now() - started_).count();
-  std::string_view network = firstValue(request_, "X-Neutron-Network-ID");
-  std::string_view router = firstValue(request_, "X-Neutron-Router-ID");
-  std::string_view ovn = firstValue(request_, "X-OVN-Network-ID");
-  std::string who = router != "-" ? fmt::format("router={}", router)
-                    : ovn != "-"  ? fmt::format("ovn-network={}", ovn)
-                                  : fmt::format("network={}", network);
-  log::info("access client={} {} \"{} {}\" {} {} {:.1f}ms {}{}{}",
+  std::string who;
+  if (server_.config().front == Front::kNova) {
+    // What Neutron's agent said; the signature itself stays out of the log.
+    who = fmt::format("nova instance-id={} tenant={}", firstValue(request_, "X-Instance-ID"),
+                      firstValue(request_, "X-Tenant-ID"));
+  } else {
+    std::string_view network = firstValue(request_, "X-Neutron-Network-ID");
+    std::string_view router = firstValue(request_, "X-Neutron-Router-ID");
+    std::string_view ovn = firstValue(request_, "X-OVN-Network-ID");
+    who = router != "-" ? fmt::format("router={}", router)
+          : ovn != "-"  ? fmt::format("ovn-network={}", ovn)
+                        : fmt::format("network={}", network);
+  }
+  // The request body's size shows that a POST body arrived (bodies are not logged).
+  log::info("access client={} {} \"{} {}\" {} {} {:.1f}ms {}{}{}{}",
             firstValue(request_, "X-Forwarded-For"), who,
             request_.method.empty() ? "-" : request_.method,
             request_.target.empty() ? "-" : request_.target, response.status, response.body.size(),
-            ms, response.reason, response.instance.empty() ? "" : " instance=", response.instance);
+            ms, response.reason, response.instance.empty() ? "" : " instance=", response.instance,
+            request_.body.empty() ? std::string() : fmt::format(" body={}", request_.body.size()));
 }
 
 void Connection::replyError(int status, const char* reason, bool closeAfter) {

@@ -87,13 +87,15 @@ std::string render(const json& node) {
 
 }  // namespace
 
+std::string ec2Versions() {
+  std::string out;
+  for (const char* v : kVersions) out += std::string(v) + "\n";
+  return out + "latest";
+}
+
 std::optional<std::string> ec2Lookup(const Instance& instance,
                                      const std::vector<std::string>& tokens) {
-  if (tokens.empty()) {
-    std::string out;
-    for (const char* v : kVersions) out += std::string(v) + "\n";
-    return out + "latest";
-  }
+  if (tokens.empty()) return ec2Versions();
   int version = versionIndex(tokens[0]);
   if (version < 0) return std::nullopt;
   json tree = ec2Tree(instance, version);

@@ -19,6 +19,9 @@ namespace nsmp::metadata {
 
 // Body for the EC2 path `tokens` (version first; empty = the version list),
 // or nullopt for 404.
+// "/": the EC2 versions, then "latest", one per line.
+std::string ec2Versions();
+
 std::optional<std::string> ec2Lookup(const Instance& instance,
                                      const std::vector<std::string>& tokens);
 

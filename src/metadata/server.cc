@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "metadata/connection.h"
+#include "net/address.h"
 #include "net/socket.h"
 
 namespace nsmp::metadata {
@@ -29,22 +30,40 @@ Server::~Server() {
 }
 
 Status Server::start() {
-  // net::listenUnix() replaces a stale socket file; a live one belongs to a
-  // running server, which must not lose its socket to a second one.
-  if (Result<net::Fd> probe = net::connectUnix(config_.socketPath); probe.ok())
-    return Status(Code::kAlreadyExists, "another server is listening on the socket");
   int backlog = static_cast<int>(std::max<size_t>(config_.maxConnections, 128));
-  Result<net::Fd> fd = net::listenUnix(config_.socketPath, backlog);
-  if (!fd) return fd.status();
-  listenFd_ = std::move(*fd);
-  boundSocket_ = true;
-  if (config_.socketMode && ::chmod(config_.socketPath.c_str(), *config_.socketMode) != 0)
-    return Status::fromErrno("chmod");
+  if (config_.front == Front::kNova) {
+    net::ListenSpec spec = config_.tcp;
+    spec.backlog = backlog;
+    Result<net::Fd> fd = net::listenTcp(spec);
+    if (!fd) return fd.status();
+    listenFd_ = std::move(*fd);
+  } else {
+    // net::listenUnix() replaces a stale socket file; a live one belongs to a
+    // running server, which must not lose its socket to a second one.
+    if (Result<net::Fd> probe = net::connectUnix(config_.socketPath); probe.ok())
+      return Status(Code::kAlreadyExists, "another server is listening on the socket");
+    Result<net::Fd> fd = net::listenUnix(config_.socketPath, backlog);
+    if (!fd) return fd.status();
+    listenFd_ = std::move(*fd);
+    boundSocket_ = true;
+    if (config_.socketMode && ::chmod(config_.socketPath.c_str(), *config_.socketMode) != 0)
+      return Status::fromErrno("chmod");
+  }
   listenWatcher_.fd = listenFd_.get();
   listenWatcher_.handler = this;
   if (Status s = loop_.add(listenWatcher_, EPOLLIN); !s) return s;
   if (watcher_) pollTimer_.arm(config_.pollInterval);
   return {};
+}
+
+std::string Server::address() const {
+  if (config_.front == Front::kAgent) return config_.socketPath;
+  return listenFd_.valid() ? net::localAddress(listenFd_.get()) : std::string("-");
+}
+
+Response Server::answer(const Request& request) {
+  if (config_.front == Front::kNova) return service_.handleSigned(request, config_.sharedSecret);
+  return service_.handle(request);
 }
 
 void Server::onIo(event::Watcher&, uint32_t) { acceptAll(); }
@@ -77,7 +96,7 @@ void Server::release(Connection* connection) {
   loop_.deferDelete(std::move(it->second));
   connections_.erase(it);
   if (shuttingDown_) {
-    if (connections_.empty()) loop_.stop();
+    if (connections_.empty()) drained();
   } else {
     acceptAll();
   }
@@ -96,7 +115,7 @@ void Server::onTimer(event::Timer& timer) {
     log::warning("metadata server: closing {} connections at the end of the grace period",
                  open.size());
   for (Connection* c : open) c->close();
-  loop_.stop();
+  drained();
 }
 
 void Server::pollDataFile() {
@@ -129,9 +148,20 @@ void Server::beginShutdown(event::Millis grace) {
   for (auto& [raw, owned] : connections_) open.push_back(raw);
   for (Connection* c : open) c->closeWhenIdle();  // may release() and erase
   if (connections_.empty()) {
-    loop_.stop();
+    drained();
   } else {
     graceTimer_.arm(grace);
+  }
+}
+
+void Server::drained() {
+  if (drained_) return;  // closing the last connections may report it again
+  drained_ = true;
+  graceTimer_.cancel();
+  if (onDrained_) {
+    onDrained_();
+  } else {
+    loop_.stop();
   }
 }
 

@@ -5,6 +5,7 @@
 #include "metadata/base64.h"
 #include "metadata/ec2_tree.h"
 #include "metadata/lookup.h"
+#include "metadata/nova_identity.h"
 #include "metadata/openstack_tree.h"
 #include "metadata/path.h"
 
@@ -27,11 +28,24 @@ MetadataService::MetadataService(std::shared_ptr<const Dataset> data)
 Response MetadataService::handle(const Request& request) {
   // Hold the snapshot for the whole request: a reload may swap data_.
   std::shared_ptr<const Dataset> data = data_;
-  LookupResult who = findInstance(*data, request);
+  return answer(findInstance(*data, request), request);
+}
+
+Response MetadataService::handleSigned(const Request& request, std::string_view sharedSecret) {
+  if (pathTokens(request.target).empty()) {
+    Response r;
+    r.body = ec2Versions();
+    r.reason = "ok";
+    return r;
+  }
+  std::shared_ptr<const Dataset> data = data_;
+  return answer(findSignedInstance(*data, request, sharedSecret), request);
+}
+
+Response MetadataService::answer(const LookupResult& who, const Request& request) {
   if (!who.instance) return textResponse(who.status, who.message, who.reason);
-  const Instance& instance = *who.instance;
-  Response response = route(instance, request);
-  response.instance = instance.uuid;
+  Response response = route(*who.instance, request);
+  response.instance = who.instance->uuid;
   return response;
 }
 

@@ -1,6 +1,11 @@
-// The metadata server's behaviour without any I/O: Neutron's agent (who is
-// asking, lookup.h) followed by Nova (what to answer, ec2_tree.h and
-// openstack_tree.h). The socket server feeds it parsed requests.
+// The metadata server's behaviour without any I/O, in two fronts over the
+// same data and trees:
+//   handle()        Neutron's agent then Nova: who is asking from the proxy's
+//                   identity header and X-Forwarded-For (lookup.h)
+//   handleSigned()  Nova's metadata API alone, behind a real Neutron agent:
+//                   who is asking from the signed X-Instance-ID (nova_identity.h)
+// then what to answer (ec2_tree.h, openstack_tree.h). The socket servers feed
+// it parsed requests.
 //
 // State: the current Dataset snapshot (swapped whole on reload) and the
 // passwords instances have POSTed, kept by instance uuid so that a reload
@@ -12,7 +17,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "metadata/lookup.h"
 #include "metadata/message.h"
 #include "metadata/model.h"
 
@@ -32,7 +39,12 @@ class MetadataService {
   // the head (with the body's Content-Length).
   Response handle(const Request& request);
 
+  // As Nova's handler: "/" lists the EC2 versions before any check (Nova
+  // answers it without headers); every other path needs the signed id.
+  Response handleSigned(const Request& request, std::string_view sharedSecret);
+
  private:
+  Response answer(const LookupResult& who, const Request& request);
   Response route(const Instance& instance, const Request& request);
 
   std::shared_ptr<const Dataset> data_;

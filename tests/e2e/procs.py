@@ -32,14 +32,14 @@ def pid_alive(pid: int) -> bool:
 class Daemon:
     """A process whose stdout+stderr go to `log_path`."""
 
-    def __init__(self, name: str, args: list[str], log_path: str):
+    def __init__(self, name: str, args: list[str], log_path: str, env: dict | None = None):
         self.name = name
         self.args = args
         self.log_path = log_path
         self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_die_with_parent, env=env)
 
     @property
     def pid(self) -> int:

@@ -14,6 +14,8 @@ two shapes Neutron runs the metadata proxy in:
     (the host route DHCP option 121     proxy: --network_id, listens on 169.254.169.254:80
      gives the VM)
 
+  "ovnmeta" (OVN metadata agent)         ovnmeta-<network id>, built like "qdhcp"
+
 Every link is created directly inside a namespace we own (never in the host
 namespace), so deleting the namespaces removes every device and iptables rule.
 Names carry the creating process id, so a later run can sweep what a killed run
@@ -35,7 +37,7 @@ VM_PREFIX = "nsmp-e2e-"
 # Router and network ids are UUIDs: a fixed first group marks ours, the last group
 # is our pid.
 ID_MARK = "e2e0e2e0"
-SERVICE_PREFIXES = ("qrouter-" + ID_MARK + "-", "qdhcp-" + ID_MARK + "-")
+SERVICE_PREFIXES = tuple(kind + "-" + ID_MARK + "-" for kind in ("qrouter", "qdhcp", "ovnmeta"))
 
 SUBNET_PREFIX = "192.0.2."
 ROUTER_IP = SUBNET_PREFIX + "1"
@@ -139,12 +141,16 @@ class Topology:
     _made: list[str] = field(default_factory=list)  # every namespace ever made
 
     @classmethod
-    def make_names(cls, kind: str) -> "Topology":
-        assert kind in ("qrouter", "qdhcp"), kind
+    def make_names(cls, kind: str, port_prefix: str | None = None) -> "Topology":
+        """Fresh names for a `kind` namespace ("qrouter", "qdhcp", or "ovnmeta": OVN's
+        metadata namespace, built like "qdhcp"); the port is `port_prefix` (default
+        "qr-" / "ns-") + 8 hex digits + "-" + 2."""
+        assert kind in ("qrouter", "qdhcp", "ovnmeta"), kind
         pid = os.getpid()
         r = secrets.token_hex
         ident = f"{ID_MARK}-{r(2)}-4{r(2)[:3]}-8{r(2)[:3]}-{pid:012d}"
-        port = ("qr-" if kind == "qrouter" else "ns-") + r(4) + "-" + r(1)
+        prefix = port_prefix or ("qr-" if kind == "qrouter" else "ns-")
+        port = prefix + r(4) + "-" + r(1)
         return cls(kind=kind, service_id=ident, service_ns=f"{kind}-{ident}", bridge=port)
 
     @property
@@ -161,18 +167,21 @@ class Topology:
         self._made.append(name)
         run(["ip", "-n", name, "link", "set", "lo", "up"])
 
-    def build_service(self) -> None:
-        """The router or DHCP namespace with its port on the VMs' network."""
+    def build_service(self, l3_rules: bool = True) -> None:
+        """The router or DHCP namespace with its port on the VMs' network; with
+        `l3_rules` False a router gets no iptables rules (Neutron's code adds them)."""
         self._add_netns(self.service_ns)
         ns = ["ip", "-n", self.service_ns]
         run(ns + ["link", "add", self.bridge, "type", "bridge"])
-        if self.kind == "qdhcp":
+        if self.kind != "qrouter":
             run(ns + ["addr", "add", f"{DHCP_IP}/24", "dev", self.bridge])
             run(ns + ["addr", "add", f"{METADATA_IP}/32", "dev", self.bridge])
             run(ns + ["link", "set", self.bridge, "up"])
             return
         run(ns + ["addr", "add", f"{ROUTER_IP}/24", "dev", self.bridge])
         run(ns + ["link", "set", self.bridge, "up"])
+        if not l3_rules:
+            return
         ipt = self.service_exec("iptables", "-w", "5")
         # The L3 agent's rules (see NEUTRON-REFERENCE.md): redirect, mark, and only
         # marked traffic may reach the proxy port.

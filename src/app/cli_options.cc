@@ -90,7 +90,8 @@ constexpr OptionSpec kOptions[] = {
    }},
   {"use-syslog", "", "log to syslog, tagged ns-metadata-proxy-<uuid>",
    nullptr, [](ParseState& s, bool on) { s.use_syslog = on; }},
-  {"syslog-log-facility", "FACILITY", "syslog facility (e.g. LOG_USER, local0)",
+  {"syslog-log-facility", "FACILITY",
+   "syslog facility (e.g. LOG_LOCAL0, local0; default LOG_USER, as oslo.log)",
    [](ParseState& s, std::string_view v, std::string* e) {
      if (!daemon::syslogFacility(v)) {
        *e = fmt::format("'{}' is not a syslog facility (e.g. LOG_USER, LOG_DAEMON, LOG_LOCAL0)", v);

@@ -1,6 +1,7 @@
 #include "app/run.h"
 
 #include <signal.h>
+#include <syslog.h>
 
 #include <cstdio>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "daemon/fd_limit.h"
 #include "daemon/pidfile.h"
 #include "daemon/privileges.h"
+#include "daemon/syslog_facility.h"
 #include "event/loop.h"
 #include "event/signals.h"
 #include "proxy/listen_sockets.h"
@@ -35,7 +37,10 @@ bool setUpLogging(const daemon::ProcessConfig& process) {
       return false;
     }
   } else if (process.log_target == daemon::LogTarget::kSyslog) {
-    log::useSyslog(process.log_tag.empty() ? "ns-metadata-proxy" : process.log_tag);
+    // The facility is checked when parsed (--syslog-log-facility, haproxy's
+    // `log /dev/log <facility>`); none given: oslo.log's default, LOG_USER.
+    int facility = daemon::syslogFacility(process.syslog_facility).value_or(LOG_USER);
+    log::useSyslog(process.log_tag.empty() ? "ns-metadata-proxy" : process.log_tag, facility);
   }
   return true;
 }

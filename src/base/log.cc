@@ -101,13 +101,13 @@ bool useFile(const std::string& path, std::string* error) {
   return true;
 }
 
-void useSyslog(const std::string& tag) {
+void useSyslog(const std::string& tag, int facility) {
   flush();
   State& s = state();
   closeFile(s);
   s.sink = Sink::kSyslog;
   s.tag = tag;
-  ::openlog(s.tag.c_str(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
+  ::openlog(s.tag.c_str(), LOG_PID | LOG_NDELAY, facility);
 }
 
 void setDebug(bool on) { state().debug = on; }

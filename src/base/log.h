@@ -16,7 +16,9 @@ enum class Level : uint8_t { kDebug, kInfo, kWarning, kError };
 void useStderr();
 // Returns false (and keeps the current sink) if the file cannot be opened.
 bool useFile(const std::string& path, std::string* error);
-void useSyslog(const std::string& tag);
+// openlog(tag, LOG_PID | LOG_NDELAY, facility): every line goes to syslog(3)
+// with this facility (LOG_LOCAL0, ...) and the level's severity.
+void useSyslog(const std::string& tag, int facility);
 void setDebug(bool on);
 bool debugEnabled();
 void reopen();  // files only: reopen after rotation

@@ -18,7 +18,7 @@ struct ProcessConfig {
   std::string log_file;  // with kFile
   std::string log_tag;   // syslog ident, e.g. "ns-metadata-proxy-<uuid>"
   // With kSyslog: a facility name daemon::syslogFacility() accepts ("user",
-  // "LOG_LOCAL0", ...); empty: the log layer's default.
+  // "LOG_LOCAL0", ...); empty: LOG_USER, oslo.log's default.
   std::string syslog_facility;
   bool debug = false;
 };

@@ -1,8 +1,5 @@
 #include "haproxy/config_writer.h"
 
-#include <string_view>
-#include <utility>
-
 #include <fmt/format.h>
 
 namespace nsmp::haproxy {
@@ -97,19 +94,17 @@ std::string renderHaproxyConfig(const WriterInput& in) {
   out += fmt::format("    server metadata {}\n", l.upstream_socket);
   out += "    http-request del-header X-Forwarded-For\n";
   out += "    http-request del-header _ -m sub\n";
-  // Neutron's template deletes only the other Neutron id header; a VM could
-  // still send X-OVN-Network-ID (the agent then refuses "both defined") or
-  // the headers the agent itself sends to Nova. Delete every identity header
-  // but ours, which set-header replaces; the other Neutron id comes last, as
-  // in Neutron's template.
-  const char* ours = headerName(l.identity.kind);
-  const char* deleted[] = {
-      "Forwarded",   "X-Real-IP",        "X-Instance-ID",       "X-Instance-ID-Signature",
-      "X-Tenant-ID", "X-OVN-Network-ID", "X-Neutron-Router-ID", "X-Neutron-Network-ID"};
-  if (l.identity.kind == proxy::IdentityKind::kRouter) std::swap(deleted[6], deleted[7]);
-  for (const char* name : deleted) {
-    if (std::string_view(name) != ours)
-      out += fmt::format("    http-request del-header {}\n", name);
+  // Neutron's template: delete the other Neutron id, set ours. OVN's template
+  // deletes nothing (its agent reads only X-OVN-Network-ID).
+  switch (l.identity.kind) {
+    case proxy::IdentityKind::kNetwork:
+      out += "    http-request del-header X-Neutron-Router-ID\n";
+      break;
+    case proxy::IdentityKind::kRouter:
+      out += "    http-request del-header X-Neutron-Network-ID\n";
+      break;
+    case proxy::IdentityKind::kOvnNetwork:
+      break;
   }
   out += fmt::format("    http-request set-header {} {}\n", headerName(l.identity.kind),
                      l.identity.value);

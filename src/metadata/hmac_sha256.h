@@ -7,7 +7,7 @@
 // Written here rather than linked from nettle or libcrypto: the binary is
 // static and one copy runs per network, and nettle's static library brings a
 // start-up constructor (CPU feature dispatch) and ~38 KiB of text into every
-// proxy process; this is ~2 KiB and runs only when called. Tested against the
+// proxy process; this is ~4 KiB and runs only when called. Tested against the
 // FIPS 180-4 and RFC 4231 vectors (tests/unit/metadata/hmac_sha256_test.cc).
 #pragma once
 

@@ -38,11 +38,14 @@ LookupResult findInstance(const Dataset& data, const Request& request) {
   Single ovnNetwork = single(request, "X-OVN-Network-ID");
   Single router = single(request, "X-Neutron-Router-ID");
   Single forwarded = single(request, "X-Forwarded-For");
-  if (network.repeated || ovnNetwork.repeated || router.repeated)
+  // Neutron's agent reads only its two headers, OVN's only X-OVN-Network-ID:
+  // a request with a Neutron id is the Neutron agent's, whatever OVN header
+  // came along (haproxy with Neutron's config passes a VM's one through).
+  bool neutron =
+      !network.value.empty() || !router.value.empty() || network.repeated || router.repeated;
+  if (neutron ? network.repeated || router.repeated : ovnNetwork.repeated)
     return refuse(400, "Repeated network or router ID header.", "repeated_id");
-  if (!network.value.empty() && !ovnNetwork.value.empty() && network.value != ovnNetwork.value)
-    return refuse(400, "X-Neutron-Network-ID and X-OVN-Network-ID disagree.", "conflicting_ids");
-  std::string_view networkId = network.value.empty() ? ovnNetwork.value : network.value;
+  std::string_view networkId = neutron ? network.value : ovnNetwork.value;
   if (!networkId.empty() && !router.value.empty())
     return refuse(400,
                   fmt::format("Both network {} and router {} defined.", networkId, router.value),

@@ -3,7 +3,9 @@
 // header names a network (X-Neutron-Network-ID, or X-OVN-Network-ID from an
 // OVN proxy) or a router (X-Neutron-Router-ID: every network attached to it),
 // and X-Forwarded-For holds the single client address. A port on one of
-// those networks with that fixed IP identifies the instance.
+// those networks with that fixed IP identifies the instance. X-OVN-Network-ID
+// counts only without a Neutron id header: each agent reads its own headers
+// and ignores the other's.
 //
 // Where the agent would fail with 500 (a missing or malformed
 // X-Forwarded-For: netaddr raises) this server answers 400, since the

@@ -544,12 +544,6 @@ def expected_written_config(workdir, socket_path, port, pidfile):
         f"    server metadata {socket_path}",
         "    http-request del-header X-Forwarded-For",
         "    http-request del-header _ -m sub",
-        "    http-request del-header Forwarded",
-        "    http-request del-header X-Real-IP",
-        "    http-request del-header X-Instance-ID",
-        "    http-request del-header X-Instance-ID-Signature",
-        "    http-request del-header X-Tenant-ID",
-        "    http-request del-header X-OVN-Network-ID",
         "    http-request del-header X-Neutron-Router-ID",
         f"    http-request set-header X-Neutron-Network-ID {UUID}",
         "",
@@ -655,6 +649,62 @@ def test_engine_haproxy_daemonizes_and_keeps_the_pid(binary, workdir, agent):
             assert int(f.read()) == pid
     finally:
         kill_pid(pid)
+
+
+# Neutron 21 (Zed) as Debian 12 ships it writes the config with this code; run it, not a copy.
+NEUTRON_ZED_CONFIG = r"""
+import sys
+from oslo_config import cfg
+from oslo_log import log as logging
+logging.register_options(cfg.CONF)
+cfg.CONF([], project="neutron")
+from neutron.agent.metadata import driver
+uuid, sock, host, port, state_path, pidfile = sys.argv[1:7]
+h = driver.HaproxyConfigurator(uuid, None, sock, host, int(port), "root", "root", state_path,
+                               pidfile)
+h.create_config_file()
+sys.stdout.write(open(h.cfg_path).read())
+"""
+
+
+def nonblank(text):
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def test_engine_haproxy_differs_from_debian_neutron_only_as_documented(binary, workdir, agent):
+    """docs/haproxy.md's Zed column, against the config Debian 12's Neutron code writes for the
+    same listener: no `daemon`; `nbthread 2` (Neutron's current template) and the two
+    del-header lines added; every other line the same, in the same order."""
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import neutron.agent.metadata.driver"],
+                           capture_output=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip("python3-neutron (Debian 12) is not installed")
+    port = h.free_port()
+    pidfile = os.path.join(workdir, "proxy.pid")
+    neutron_dir = os.path.join(workdir, "neutron")
+    os.makedirs(neutron_dir)
+    made = subprocess.run(["/usr/bin/python3", "-c", NEUTRON_ZED_CONFIG, UUID, agent.path,
+                           "127.0.0.1", str(port), neutron_dir, pidfile],
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    theirs = nonblank(made.stdout)
+    proc = subprocess.Popen([binary, *engine_haproxy_args(workdir, agent.path, port,
+                                                          "--nodaemonize", "--pid_file", pidfile)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port)
+        with open(os.path.join(workdir, "ns-metadata-proxy", f"{UUID}.conf")) as f:
+            ours = nonblank(f.read())
+    finally:
+        kill_pid(proc.pid)
+        proc.wait(5)
+    only_theirs = [line for line in theirs if line not in ours]
+    only_ours = [line for line in ours if line not in theirs]
+    assert only_theirs == ["    daemon"], made.stdout
+    assert only_ours == ["    nbthread    2", "    http-request del-header X-Forwarded-For",
+                         "    http-request del-header _ -m sub"], ours
+    assert [line for line in ours if line in theirs] == [line for line in theirs if line in ours]
 
 
 def test_engine_haproxy_without_haproxy_names_the_native_engine(binary, workdir, agent):

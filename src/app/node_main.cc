@@ -135,7 +135,7 @@ int nodeMain(int argc, char** argv) {
   if (separate) {
     if (auto s = daemon::dropPrivileges(start.credentials()); !s) return fail(s.error());
   }
-  return serve(loop, worker, daemonizer,
+  return serve(loop, worker, start,
                fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}",
                            options.control, fd_limit));
 }

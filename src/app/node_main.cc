@@ -40,7 +40,8 @@ constexpr std::string_view kUsage =
     "  --nodaemonize     stay in the foreground (default: run in the background)\n"
     "  --pid_file PATH   write the pid here and hold it locked while running\n"
     "  --log-file PATH   log to this file instead of stderr\n"
-    "  --debug           log debug messages too\n";
+    "  --debug           log debug messages too\n"
+    "  --help            this text\n";
 
 struct NodeOptions {
   std::string control = kDefaultControlPath;

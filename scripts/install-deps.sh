@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the project builds, tests and benchmarks with.
+# Installs every Debian 12 package the project builds, tests, packages and
+# benchmarks with. (The Debian package: debhelper, dpkg-dev, lintian; its man
+# page: mandoc, man-db; its unit: systemd for systemd-analyze.)
 # Idempotent; run as root on a fresh machine.
 set -euo pipefail
 packages=(
@@ -7,6 +9,7 @@ packages=(
   node-llhttp libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest iproute2 iptables curl procps psmisc
   haproxy cloud-init
+  debhelper dpkg-dev lintian mandoc man-db systemd
 )
 if [ "${NSMP_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(nginx-light wrk python3-matplotlib linux-perf)

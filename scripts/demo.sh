@@ -9,13 +9,15 @@
 #
 # Environment: NSMP_DEMO_PORT (default 9697), NSMP_BUILD_DIR (default build/),
 # NSMP_SKIP_DEPS=1 skips the package step (no root needed then), NSMP_BINARY=PATH
-# uses that binary and skips the build (the test suite runs the demo this way).
+# uses that binary and skips the build (the test suite runs the demo this way),
+# NSMP_DEMO_DATA=FILE serves that data file (scripts/test-deb.sh gives the
+# installed package's example).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${NSMP_DEMO_PORT:-9697}
 build=${NSMP_BUILD_DIR:-$root/build}
-data=$root/examples/demo-metadata.json
+data=${NSMP_DEMO_DATA:-$root/examples/demo-metadata.json}
 binary=${NSMP_BINARY:-$build/src/app/ns-metadata-proxy}
 check=0
 case "${1:-}" in

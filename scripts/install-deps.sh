@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the project builds, tests and benchmarks with.
+# Installs every Debian 12 package the project builds, tests, packages and
+# benchmarks with. (The Debian package: debhelper, dpkg-dev, lintian; its man
+# page: mandoc, man-db; its unit: systemd for systemd-analyze.)
 # Idempotent; run as root on a fresh machine.
 set -euo pipefail
 packages=(
@@ -10,6 +12,7 @@ packages=(
   # tests/neutron: Debian's Neutron 21 agents' code, its metadata agent, RabbitMQ
   python3-neutron neutron-metadata-agent neutron-ovn-metadata-agent
   python3-oslo.messaging rabbitmq-server
+  debhelper dpkg-dev lintian mandoc man-db systemd
 )
 if [ "${NSMP_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(nginx-light wrk python3-matplotlib linux-perf)

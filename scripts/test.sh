@@ -6,11 +6,14 @@
 #                   end-to-end suite (network namespaces, iptables, cloud-init) and
 #                   the Neutron suite (Debian's Neutron 21 agents run the binary as
 #                   haproxy, its real metadata agent behind it);
-#   2. build-asan/  the same code under ASan+UBSan: unit, fuzz corpus, integration;
+#   2. the Debian package (scripts/test-deb.sh): built with dpkg-buildpackage,
+#                   checked by lintian, installed with dpkg -i, the main job run
+#                   from the installed paths, purged leaving nothing behind;
+#   3. build-asan/  the same code under ASan+UBSan: unit, fuzz corpus, integration;
 # and checks formatting. Exits non-zero on the first failure.
 #
 #   scripts/test.sh            everything (CI runs this)
-#   scripts/test.sh --quick    the RelWithDebInfo pass only
+#   scripts/test.sh --quick    the RelWithDebInfo pass only (no package, no sanitizers)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -34,6 +37,11 @@ step "tests (RelWithDebInfo)"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
 if [ "$quick" = 0 ]; then
+  # After the suites: the package build compiles the binary once more (with
+  # Debian's flags, no tests), a few CPU minutes.
+  step "Debian package: build, lintian, install, run, purge"
+  scripts/test-deb.sh
+
   step "build (ASan+UBSan)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNSMP_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"

@@ -7,10 +7,7 @@
 #include "app/cli_options.h"
 #include "app/cli_values.h"
 #include "base/log.h"
-
-#ifndef NSMP_VERSION
-#error "NSMP_VERSION must be defined by the build (PROJECT_VERSION)"
-#endif
+#include "base/version.h"
 
 namespace nsmp::app {
 namespace {
@@ -170,7 +167,10 @@ ParseOutcome parse(const std::vector<std::string>& args, bool listener_only, Opt
       }
       spec->flag(state, on);
       if (state.help) return ParseOutcome{0, usageText(), ""};
-      if (state.version) return ParseOutcome{0, fmt::format("{} {}\n", kProgram, NSMP_VERSION), ""};
+      if (state.version) {
+        return ParseOutcome{
+            0, fmt::format("{} {} (commit {})\n", kProgram, projectVersion(), buildCommit()), ""};
+      }
       continue;
     }
     std::string_view value;

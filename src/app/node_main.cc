@@ -41,7 +41,8 @@ constexpr std::string_view kUsage =
     "  --nodaemonize     stay in the foreground (default: run in the background)\n"
     "  --pid_file PATH   write the pid here and hold it locked while running\n"
     "  --log-file PATH   log to this file instead of stderr\n"
-    "  --debug           log debug messages too\n";
+    "  --debug           log debug messages too\n"
+    "  --help            this text\n";
 
 struct NodeOptions {
   std::string control = kDefaultControlPath;
@@ -142,7 +143,7 @@ int nodeMain(int argc, char** argv) {
   if (separate) {
     if (auto s = daemon::dropPrivileges(start.credentials()); !s) return fail(s.error());
   }
-  return serve(loop, worker, daemonizer,
+  return serve(loop, worker, start,
                fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}",
                            options.control, fd_limit));
 }

@@ -47,8 +47,9 @@ bool setUpLogging(const daemon::ProcessConfig& process) {
 
 namespace {
 
-Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker) {
-  return signals.watch({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&worker](int signo) {
+Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker,
+                           const daemon::Notifier& notifier) {
+  return signals.watch({SIGTERM, SIGINT, SIGHUP, SIGUSR1}, [&worker, &notifier](int signo) {
     if (signo == SIGHUP) {
       log::reopen();
       log::info("log reopened");
@@ -56,6 +57,7 @@ Status watchProcessSignals(event::Signals& signals, proxy::Worker& worker) {
       worker.logCounters();
     } else {
       log::info("signal {}: finishing in-flight requests, then exiting", signo);
+      notifier.stopping();
       worker.beginShutdown(kShutdownGrace);
     }
   });
@@ -70,15 +72,23 @@ int failStartup(daemon::Daemonizer& daemonizer, const std::string& message) {
   return 1;
 }
 
-int serve(event::Loop& loop, proxy::Worker& worker, daemon::Daemonizer& daemonizer,
+int serve(event::Loop& loop, proxy::Worker& worker, ProcessStart& start,
           const std::string& started) {
+  daemon::Daemonizer& daemonizer = start.daemonizer();
+  const daemon::Notifier& notifier = start.notifier();
   event::Signals signals(loop);
-  if (Status watched = watchProcessSignals(signals, worker); !watched) {
+  if (Status watched = watchProcessSignals(signals, worker, notifier); !watched) {
     return failStartup(daemonizer, watched.message());
   }
   loop.addTurnHook([] { log::flush(); });
   log::info("{}", started);
   log::flush();
+  // The manager first, then the launcher: with --daemonize the launcher
+  // exits on ready(), and the manager must already have this process's
+  // MAINPID= queued by then (systemd reads notifications before SIGCHLD).
+  notifier.ready();
+  daemon::WatchdogPinger watchdog(loop, notifier);
+  watchdog.start();
   daemonizer.ready();
   loop.run();
   worker.logCounters();
@@ -134,7 +144,7 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   Result<proxy::Listener*> listener = worker.addListener(config, std::move(sockets));
   if (!listener) return failStartup(daemonizer, listener.status().message());
   const char* who = config.identity.kind == proxy::IdentityKind::kRouter ? "router" : "network";
-  return serve(loop, worker, daemonizer,
+  return serve(loop, worker, start,
                fmt::format("ns-metadata-proxy for {} {} listening on {} -> {}", who,
                            config.identity.value, (*listener)->describe(), config.upstream_socket));
 }

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
+
 namespace nsmp::daemon {
 namespace {
 
@@ -109,7 +111,12 @@ void Pidfile::release() {
   // Unlink while still holding the lock, so a starting instance either sees
   // our locked file or none at all.
   if (owner_ == ::getpid() && sameFile(fd_, path_)) {
-    if (::unlink(path_.c_str()) != 0) (void)::ftruncate(fd_, 0);
+    // If it cannot be removed, at least leave no pid in it. (Not `(void)`:
+    // glibc marks ftruncate warn_unused_result under _FORTIFY_SOURCE, which
+    // Debian's build flags set, and a cast does not silence that.)
+    if (::unlink(path_.c_str()) != 0 && ::ftruncate(fd_, 0) != 0) {
+      log::warning("cannot remove or empty pidfile {}: {}", path_, std::strerror(errno));
+    }
   }
   ::close(fd_);
   fd_ = -1;

@@ -11,22 +11,40 @@
 #include <string_view>
 
 #include "base/log.h"
+#include "base/version.h"
 #include "daemon/privileges.h"
 #include "haproxy/config_parser.h"
-
-#ifndef NSMP_VERSION
-#define NSMP_VERSION "0"
-#endif
 
 namespace nsmp::haproxy {
 namespace {
 
+constexpr const char* kUsageLine =
+    "usage: haproxy [-c] -f FILE [-db | -D] [-p PIDFILE] [-q] | -v | -vv | -h\n";
+
 int usage(const char* what) {
-  std::fprintf(stderr,
-               "ns-metadata-proxy (haproxy mode): %s\n"
-               "usage: haproxy [-c] -f FILE [-db | -D] [-p PIDFILE] [-q] | -v | -vv\n",
-               what);
+  std::fprintf(stderr, "ns-metadata-proxy (haproxy mode): %s\n%s", what, kUsageLine);
   return 1;
+}
+
+int help() {
+  std::printf(
+      "%s"
+      "\n"
+      "ns-metadata-proxy installed as haproxy: runs its own engine from the haproxy\n"
+      "configuration Neutron's or OVN's agent wrote (docs/haproxy.md).\n"
+      "\n"
+      "  -f FILE     the configuration to run (one file)\n"
+      "  -c          check the configuration and exit (0: valid)\n"
+      "  -db         stay in the foreground (overrides `daemon`)\n"
+      "  -D          run in the background (as `daemon`)\n"
+      "  -p PIDFILE  pidfile (overrides `pidfile`)\n"
+      "  -q          quiet (accepted; nothing is printed at start)\n"
+      "  -v, -vv     show the version and exit\n"
+      "  -h          this text\n"
+      "\n"
+      "Other haproxy options (master-worker -W, -Ws; reloads -sf, -st) are refused.\n",
+      kUsageLine);
+  return 0;
 }
 
 bool readFile(const std::string& path, std::string* text, std::string* error) {
@@ -84,13 +102,16 @@ std::optional<int> parseHaproxyArgs(int argc, char** argv, daemon::ProcessConfig
     } else if (a == "-D") {
       background = true;
     } else if (a == "-q") {
+    } else if (a == "-h") {
+      return help();
     } else if (a == "-v" || a == "-vv") {
-      std::printf("ns-metadata-proxy version %s (haproxy-compatible mode)\n", NSMP_VERSION);
+      std::printf("ns-metadata-proxy version %s (commit %s; haproxy-compatible mode)\n",
+                  projectVersion(), buildCommit());
       if (a == "-vv") {
         std::printf(
             "Runs its own engine from the haproxy configurations OpenStack Neutron and OVN\n"
             "generate for the metadata proxy; other haproxy configurations are refused.\n"
-            "Supported options: -f FILE, -c, -db, -D, -p PIDFILE, -q, -v, -vv.\n");
+            "Supported options: -f FILE, -c, -db, -D, -p PIDFILE, -q, -v, -vv, -h.\n");
       }
       return 0;
     } else {

@@ -9,6 +9,7 @@
 //   -p PIDFILE                 pidfile (overrides `pidfile` in global)
 //   -q                         quiet (accepted; the engine prints nothing at start)
 //   -v, -vv                    version
+//   -h                         usage and options on stdout, exit 0
 //
 // Anything else (master-worker -W/-Ws, -sf/-st reloads, several -f, a
 // directory as -f) is refused with a message: those modes do not exist here.

@@ -231,6 +231,19 @@ int runCleanup(int argc, char** argv) {
       a = a.substr(0, eq);
       has_inline = true;
     }
+    if (a == "--help" || a == "-h") {
+      std::fputs(
+          "usage: ns-metadata-proxy cleanup [--state_path DIR] UUID\n"
+          "\n"
+          "Deletes DIR/ns-metadata-proxy/UUID.conf, the haproxy configuration\n"
+          "`--engine haproxy` wrote for the network or router UUID. Exit 0 also when\n"
+          "it is already gone; 1 when it cannot be deleted; 2 on a usage error.\n"
+          "\n"
+          "  --state_path DIR  Neutron's state directory (default /var/lib/neutron)\n"
+          "  --help            this text\n",
+          stdout);
+      return 0;
+    }
     if (a == "--state_path" || a == "--state-path") {
       if (!has_inline) {
         if (i + 1 >= argc) {

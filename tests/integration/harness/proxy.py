@@ -67,6 +67,7 @@ class Proxy:
         self.log_file = log_file  # --log-file given: the log is there, else stderr
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         self.proc = None
+        self.env = None  # the environment to spawn with (None: ours)
         self.host = None  # as logged: IPv6 without brackets
         self.port = None
 
@@ -77,7 +78,8 @@ class Proxy:
             args += ["--log-file", self.log_file]
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [self.binary, *args], stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr
+            [self.binary, *args], stdin=subprocess.DEVNULL, stdout=self._stderr, stderr=self._stderr,
+            env=self.env,
         )
         return self
 

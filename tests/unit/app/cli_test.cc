@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include "app/cli_options.h"
+#include "base/version.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -357,7 +358,9 @@ TEST_F(CliTest, HelpAndVersionExitZeroOnStdout) {
   ParseOutcome outcome = parseArguments({"--version"}, &o);
   ASSERT_TRUE(outcome.exit_code.has_value());
   EXPECT_EQ(*outcome.exit_code, 0);
-  EXPECT_EQ(outcome.output, "ns-metadata-proxy " NSMP_TEST_VERSION "\n");
+  // The version CMake's project() names; the commit as the build found it.
+  EXPECT_EQ(outcome.output, std::string("ns-metadata-proxy " NSMP_TEST_VERSION " (commit ") +
+                                buildCommit() + ")\n");
 }
 
 struct ErrorCase {

@@ -92,9 +92,10 @@ TEST(ParseHaproxyArgs, RefusesWhatItDoesNotDo) {
   EXPECT_EQ(run({"haproxy", "-f", kSeed, "-p"}).status, 1);
 }
 
-TEST(ParseHaproxyArgs, Version) {
+TEST(ParseHaproxyArgs, VersionAndHelp) {
   EXPECT_EQ(run({"haproxy", "-v"}).status, 0);
   EXPECT_EQ(run({"haproxy", "-vv"}).status, 0);
+  EXPECT_EQ(run({"haproxy", "-h"}).status, 0);
 }
 
 TEST(WantsHaproxyMode, ByNameOrByArguments) {

@@ -19,8 +19,8 @@ MAN = os.path.join(ROOT, "man", "ns-metadata-proxy.8")
 
 # An option as the help texts and the rendered page write it: -f, -db, --network_id,
 # --log-file, --nodaemonize; not the dashes inside words (ns-metadata-proxy,
-# X-Forwarded-For, 0-65535).
-OPTION = re.compile(r"(?<![\w/.-])--?[A-Za-z][A-Za-z0-9_-]*")
+# X-Forwarded-For, X-Neutron-*-ID, 0-65535).
+OPTION = re.compile(r"(?<![\w/.*-])--?[A-Za-z][A-Za-z0-9_-]*")
 
 # The page's subsection title (its first words) -> how to get that mode's help.
 MODES = {

@@ -79,6 +79,36 @@ void Loop::remove(Watcher& w) {
 
 void Loop::deferDelete(std::unique_ptr<Deletable> object) { doomed_.push_back(std::move(object)); }
 
+void Loop::activate(Watcher& w, uint32_t events) {
+  if (w.activated == 0) activated_.push_back(&w);
+  w.activated |= events;
+}
+
+void Loop::deactivate(Watcher& w) {
+  if (w.activated == 0) return;
+  w.activated = 0;
+  for (Watcher*& a : activated_) {
+    if (a == &w) a = nullptr;
+  }
+}
+
+// Handlers may activate further watchers (each other): they run in the same
+// turn, up to a bound that keeps one connection from starving the rest (the
+// next turn then does not wait).
+void Loop::runActivated() {
+  constexpr size_t kMaxPerTurn = 4096;
+  size_t i = 0;
+  for (; i < activated_.size() && i < kMaxPerTurn; ++i) {
+    Watcher* w = activated_[i];
+    if (!w) continue;
+    uint32_t events = w->activated;
+    w->activated = 0;
+    activated_[i] = nullptr;
+    if (w->fd >= 0 && w->handler && events != 0) w->handler->onIo(*w, events);
+  }
+  activated_.erase(activated_.begin(), activated_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
 // A destructor may defer more deletions (a listener closing its idle agent
 // connections): they join the next batch instead of the vector being cleared.
 void Loop::destroyDoomed() {
@@ -99,7 +129,7 @@ Timer::List* Loop::listFor(Millis duration) {
 }
 
 int Loop::nextTimeoutMs() const {
-  if (!doomed_.empty()) return 0;
+  if (!doomed_.empty() || !activated_.empty()) return 0;
   bool any = false;
   TimePoint first{};
   for (const auto& l : timer_lists_) {
@@ -143,7 +173,9 @@ int Loop::turn(int max_wait_ms) {
     auto* w = static_cast<Watcher*>(events[i].data.ptr);
     if (w->fd >= 0 && w->handler) w->handler->onIo(*w, events[i].events);
   }
+  runActivated();
   expireTimers();
+  runActivated();
   destroyDoomed();
   for (auto& hook : hooks_) hook();
   return n < 0 ? 0 : n;

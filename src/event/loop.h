@@ -40,6 +40,7 @@ class IoHandler {
 struct Watcher {
   int fd = -1;
   IoHandler* handler = nullptr;
+  uint32_t activated = 0;  // events queued by Loop::activate() for this turn
 };
 
 class Timer;
@@ -115,6 +116,14 @@ class Loop {
   // Destroys `object` after the current batch of events has been handled.
   void deferDelete(std::unique_ptr<Deletable> object);
 
+  // Calls w.handler->onIo(w, events) later in this turn, after the events
+  // epoll reported, as if epoll had reported `events` too. One side of a
+  // session wakes the other this way instead of calling into it from inside
+  // its own callback. Repeated activations before the call merge.
+  void activate(Watcher& w, uint32_t events);
+  // Forgets a pending activation: before a watcher is destroyed or reused.
+  void deactivate(Watcher& w);
+
   // Called once at the end of every loop turn (log flushing, accept resume).
   void addTurnHook(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
 
@@ -124,6 +133,7 @@ class Loop {
   int nextTimeoutMs() const;
   void expireTimers();
   void destroyDoomed();
+  void runActivated();
 
   ClockFn clock_;
   int epfd_ = -1;
@@ -131,6 +141,7 @@ class Loop {
   TimePoint now_;
   std::vector<std::unique_ptr<Timer::List>> timer_lists_;
   std::vector<std::unique_ptr<Deletable>> doomed_;
+  std::vector<Watcher*> activated_;
   std::vector<std::function<void()>> hooks_;
 };
 

@@ -1,5 +1,7 @@
 #include "http/header_names.h"
 
+#include "http/identity.h"
+
 #include <strings.h>
 
 namespace nsmp::http {
@@ -21,13 +23,10 @@ struct Entry {
   HeaderClass cls;
 };
 
-// Identity headers: who is asking is said by the proxy only. X-Instance-ID*
-// and X-Tenant-ID are what the metadata agent itself sends to Nova; a client
-// copy must never reach it either.
+// Identity headers: who is asking is said by the proxy only (the three of
+// identity.h, and these). X-Instance-ID* and X-Tenant-ID are what the metadata
+// agent itself sends to Nova; a client copy must never reach it either.
 constexpr Entry kRequestNames[] = {
-    {"x-neutron-network-id", HeaderClass::kIdentity},
-    {"x-neutron-router-id", HeaderClass::kIdentity},
-    {"x-ovn-network-id", HeaderClass::kIdentity},
     {"x-instance-id", HeaderClass::kIdentity},
     {"x-instance-id-signature", HeaderClass::kIdentity},
     {"x-tenant-id", HeaderClass::kIdentity},
@@ -69,7 +68,15 @@ HeaderClass lookup(const Entry (&table)[N], std::string_view name) {
 
 HeaderClass classifyRequestHeader(std::string_view name) {
   if (name.find('_') != std::string_view::npos) return HeaderClass::kUnderscore;
+  if (identityForHeader(name)) return HeaderClass::kIdentity;
   return lookup(kRequestNames, name);
+}
+
+std::optional<IdentityKind> identityForHeader(std::string_view name) {
+  for (const IdentityInfo& i : kIdentities) {
+    if (equalsIgnoreCase(i.header, name)) return i.kind;
+  }
+  return std::nullopt;
 }
 
 HeaderClass classifyResponseHeader(std::string_view name) { return lookup(kResponseNames, name); }

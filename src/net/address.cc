@@ -1,5 +1,7 @@
 #include "net/address.h"
 
+#include <sys/un.h>
+
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -102,6 +104,10 @@ std::string localAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  if (ss.ss_family == AF_UNIX) {
+    const auto& un = reinterpret_cast<const sockaddr_un&>(ss);
+    return std::string(un.sun_path, ::strnlen(un.sun_path, sizeof un.sun_path));
+  }
   PeerAddress p = PeerAddress::from(ss);
   if (ss.ss_family == AF_INET6) {
     const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);

@@ -45,7 +45,8 @@ struct IpKeyHash {
 Status makeSockaddr(std::string_view host, uint16_t port, std::string_view interface,
                     sockaddr_storage* out, socklen_t* len);
 
-// "127.0.0.1:9697" / "[fe80::a9fe:a9fe%eth0]:9697" for the local end of `fd`.
+// "127.0.0.1:9697" / "[fe80::a9fe:a9fe%eth0]:9697" / a UNIX socket's path, for
+// the local end of `fd`.
 std::string localAddress(int fd);
 
 }  // namespace nsmp::net

@@ -11,9 +11,7 @@
 
 namespace nsmp::node {
 
-const char* identityNoun(proxy::IdentityKind kind) {
-  return kind == proxy::IdentityKind::kRouter ? "router" : "network";
-}
+std::string_view identityNoun(proxy::IdentityKind kind) { return http::identityInfo(kind).noun; }
 
 Node::Node(proxy::Worker& worker, std::unique_ptr<SocketOpener> opener)
     : worker_(worker), opener_(std::move(opener)), self_(std::make_shared<Node*>(this)) {
@@ -41,7 +39,7 @@ Node::Pending* Node::findPending(const std::string& uuid) {
 }
 
 void Node::add(proxy::ListenerConfig config, AddDone done) {
-  const char* noun = identityNoun(config.identity.kind);
+  std::string_view noun = identityNoun(config.identity.kind);
   if (worker_.shuttingDown()) return done(daemon::StartupError{"the node is shutting down"});
   if (find(config.uuid)) {
     return done(daemon::StartupError{
@@ -78,7 +76,7 @@ void Node::opened(uint64_t id, SocketOpener::Opened sockets) {
 }
 
 Node::Added Node::start(proxy::ListenerConfig config, std::vector<net::Fd> sockets) {
-  const char* noun = identityNoun(config.identity.kind);
+  std::string_view noun = identityNoun(config.identity.kind);
   std::string where = config.netns.empty() ? "" : " in " + config.netns;
   config.log_tag = fmt::format("{} {}: ", noun, config.uuid);
   std::string uuid = config.uuid;
@@ -99,14 +97,14 @@ void Node::cancel(Pending& p, const std::string& why) {
 
 daemon::StartupResult<size_t> Node::remove(const std::string& uuid) {
   if (proxy::Listener* listener = find(uuid)) {
-    const char* noun = identityNoun(listener->config().identity.kind);
+    std::string_view noun = identityNoun(listener->config().identity.kind);
     worker_.retireListener(listener);  // may free it at the end of this loop turn
     size_t left = listener->sessionCount();
     log::info("{} {}: removed; {} connection(s) finishing", noun, uuid, left);
     return left;
   }
   if (Pending* p = findPending(uuid)) {
-    const char* noun = identityNoun(p->config.identity.kind);
+    std::string_view noun = identityNoun(p->config.identity.kind);
     log::info("{} {}: removed while it was being added", noun, uuid);
     cancel(*p, fmt::format("{} {} was removed while it was being added", noun, uuid));
     return size_t{0};

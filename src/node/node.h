@@ -74,6 +74,6 @@ class Node {
 };
 
 // "network", "router" (OVN networks are networks).
-const char* identityNoun(proxy::IdentityKind kind);
+std::string_view identityNoun(proxy::IdentityKind kind);
 
 }  // namespace nsmp::node

@@ -9,18 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "http/identity.h"
+
 namespace nsmp::proxy {
 
 using Millis = std::chrono::milliseconds;
 
 // Which identity header the proxy asserts toward the metadata agent.
-enum class IdentityKind : uint8_t {
-  kNetwork,     // X-Neutron-Network-ID (qdhcp-<id> namespaces)
-  kRouter,      // X-Neutron-Router-ID (qrouter-<id> namespaces)
-  kOvnNetwork,  // X-OVN-Network-ID (ovnmeta-<id> namespaces)
-};
-
-const char* identityHeaderName(IdentityKind kind);
+using http::IdentityKind;
 
 struct Identity {
   IdentityKind kind = IdentityKind::kNetwork;

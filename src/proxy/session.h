@@ -1,165 +1,141 @@
-// One client connection and the requests it carries, one at a time: the head
-// is read and checked, a UNIX connection to the metadata agent (fresh, or a
-// kept one, see upstream_pool.h) carries the rewritten request, and the
-// response is relayed back re-framed. Pipelined
-// requests wait in the client buffer until the response before them is sent,
-// so answers leave in order and memory stays bounded.
+// One client connection and the requests it carries, one at a time. The
+// mechanics are in two halves -- ClientSide on the VM's connection (reads
+// requests, writes responses) and UpstreamSide on the agent's (writes the
+// request, reads the response) -- and this class holds the policy between
+// them: the identity the agent is told, the rate limit, what is refused and
+// with which reply, keep-alive on both sides, the timeouts, the access log.
 //
-// Buffers (each allocated only while in use, each with a hard cap):
-//   client_in_    bytes from the VM: a head (<= kMaxHead) or body bytes
-//   upstream_out_ the rewritten head and re-framed body for the agent
-//   upstream_in_  bytes from the agent
-//   client_out_   the re-framed response for the VM
-// When a buffer is full its producer stops reading; edge-triggered readiness
-// is remembered in Inbound::readable so reading resumes when room appears.
+// Life of a request:
+//   ClientSide reads a head -> onRequestHead: the session writes the agent's
+//   head (identity, X-Forwarded-For) into UpstreamSide's buffer and connects
+//   (a chunked body is read whole first, then sent with its length);
+//   body bytes flow client -> upstream as the agent's buffer has room;
+//   UpstreamSide reads the response head -> onResponseHead: the session
+//   writes the VM's head (framing chosen for the VM); body bytes flow
+//   upstream -> client as the VM's buffer has room; when the response is
+//   complete and flushed, the access line is logged and the connection is
+//   kept for the next request or closed (lingering close).
+// A local reply (400, 408, 413, 429, 502, 503, 504...) replaces the response
+// and ends the connection, but for a 429 to a request without a body.
 #pragma once
 
-#include <string>
+#include <cstdint>
 
 #include "base/buffer.h"
+#include "base/intrusive_list.h"
 #include "event/loop.h"
 #include "http/body_decoder.h"
-#include "http/head_scanner.h"
-#include "http/request.h"
+#include "http/reply.h"
 #include "http/response.h"
 #include "net/address.h"
 #include "net/fd.h"
-#include "proxy/upstream_pool.h"
+#include "proxy/client_side.h"
+#include "proxy/session_context.h"
+#include "proxy/upstream_side.h"
 
 namespace nsmp::proxy {
 
-class Listener;
-
-class Session final : public event::IoHandler, public event::TimerHandler, public event::Deletable {
+class Session final : public event::TimerHandler,
+                      public event::Deletable,
+                      private ClientSide::Events,
+                      private UpstreamSide::Events {
  public:
-  // `counted_source`: the listener counted this connection against its
-  // source address's limit (and uncounts it when it closes).
-  Session(Listener& listener, net::Fd client, const net::PeerAddress& peer, bool counted_source);
+  // `counted_source`: counted against its address's --maxconn_per_source
+  // (the owner uncounts it when it closes).
+  Session(const SessionContext& context, SessionOwner& owner, const net::PeerAddress& peer,
+          bool counted_source);
   ~Session() override;
 
-  // Starts serving; with a reply other than kNone, answers it and closes.
-  void start(http::Reply refuse = http::Reply::kNone);
+  // Starts serving `client`; with a reply other than kNone, answers it and
+  // closes (over the per-source limit).
+  void start(net::Fd client, http::Reply refuse = http::Reply::kNone);
   // Shutdown: close now if idle between requests, else after this response.
   void drain();
-  // Closes both connections now; the object is deleted after this loop turn.
+  // Closes both connections now; the owner defers the object's deletion.
   void close();
-
-  void onIo(event::Watcher& w, uint32_t events) override;
-  void onTimer(event::Timer& t) override;
 
   const net::PeerAddress& peer() const { return peer_; }
   bool countedSource() const { return counted_source_; }
 
-  Session* next_ = nullptr;  // Listener's intrusive list
-  Session* prev_ = nullptr;
+  void onTimer(event::Timer& t) override;
+
+  ListHook<Session> hook;  // the listener's list of sessions
 
  private:
-  enum class Phase : uint8_t {
-    kHead,        // waiting for (the rest of) a request head
-    kBody,        // reading a chunked request body whole, before the agent is asked
-    kConnecting,  // between upstream connection attempts
-    kExchange,    // request body up, response down
-    kClosing,     // flushing a last reply, then lingering close
-    kClosed,
-  };
-  // What is known about one side's receive direction.
-  struct Inbound {
-    bool readable = false;  // may have bytes: recv() until EAGAIN
-    bool hup = false;       // epoll reported a hang-up: read on to EOF
-    bool eof = false;       // no more bytes will come
-  };
-  enum class Wait : uint8_t { kNone, kKeepAlive, kRequest, kRetry, kServer, kClient, kLinger };
-
-  // Sinks that re-frame decoded body bytes into the outgoing buffers.
-  struct RequestBodySink final : http::BodySink {
-    Session* s;
-    void onBodyData(std::string_view d) override;
-  };
-  struct ResponseBodySink final : http::BodySink {
-    Session* s;
-    void onBodyData(std::string_view d) override;
+  // What the session's one timer waits for (Neutron's haproxy timeouts).
+  enum class Wait : uint8_t {
+    kNone,
+    kRequest,    // timeout http-request: a whole head, counted from its first byte
+    kKeepAlive,  // timeout http-keep-alive: the next request's first byte
+    kRetry,      // the pause between connection attempts to the agent
+    kServer,     // timeout server: the agent's next byte
+    kClient,     // timeout client: the VM's next body byte, or its reading
+    kLinger,     // the lingering close after the last reply
   };
 
-  void pump();
-  void setPhase(Phase p);
-  void stepHead();
-  void stepBody();
-  void stepExchange();
-  void stepClosing();
-  bool readSide(int fd, Buffer& buf, size_t limit, Inbound& side, bool to_eof_on_hup);
-  bool readClient(size_t limit);
-  void rememberRequestLine(std::string_view head);
-  void onHead(const http::RequestHead& head);
+  // ClientSide::Events
+  void onRequestStarted() override;
+  void onRequestHead(const http::RequestHead& head) override;
+  size_t requestBodyRoom() override;
+  void onRequestBody(std::string_view data) override;
+  void onRequestDone() override;
+  void onRequestRefused(http::Reply reply) override;
+  void onClientGone(const char* why) override;
+  void onClientDrained() override;
+  void onClientClosed() override;
+  void afterClientIo() override;
+  // UpstreamSide::Events
+  void onInterimResponse(const http::HeadFields& head) override;
+  bool onResponseHead(const http::HeadFields& head) override;
+  size_t responseBodyRoom() override;
+  void onResponseBody(std::string_view data) override;
+  void onResponseDone(bool reusable) override;
+  void onUpstreamRefused(http::Reply reply) override;
+  void onUpstreamAborted(const char* why) override;
+  void onUpstreamStale() override;
+  void onRequestAbandoned() override;
+  void onUpstreamDrained() override;
+  void afterUpstreamIo() override;
+
   void connectUpstream();
-  void pumpRequestBody();
-  bool flushUpstream();
-  void readUpstream();
-  void processResponse();
-  bool onResponseHead(const http::ResponseHead& head);
-  void completeResponse();
-  bool flushClient();
+  void reply(http::Reply r);
+  void abort(const char* why);
   void finishRequest();
   void resetRequest();
-  void localReply(http::Reply r);
-  void startClosing();
-  void abort(const char* why);
-  void closeUpstream();
-  void releaseUpstream(bool reusable);
-  bool retryStale();
-  int upstreamFd() const { return upstream_ ? upstream_->fd() : -1; }
+  void updateTimer();
   void wait(Wait w);
-  void rearmExchangeTimer();
   void logAccess(int status, const char* reason);
 
-  Listener& listener_;
-  event::Loop& loop_;
-  event::Watcher client_;
-  UpstreamConn* upstream_ = nullptr;
+  const SessionContext& ctx_;
+  SessionOwner& owner_;
   event::Timer timer_;
   net::PeerAddress peer_;
-
-  Buffer client_in_;
-  Buffer upstream_out_;
-  Buffer upstream_in_;
-  Buffer client_out_;
+  ClientSide client_;
+  UpstreamSide upstream_;
   Buffer chunked_body_;  // a chunked request body, decoded, until it is whole
-  http::HeadScanner scanner_;
-  http::BodyDecoder request_body_decoder_;
-  http::BodyDecoder response_body_decoder_;
-  RequestBodySink request_sink_;
-  ResponseBodySink response_sink_;
 
   // The request in flight.
-  std::string request_line_;  // for the access log
-  std::string replay_;        // the head sent over a kept connection, until answered
   event::TimePoint request_start_{};
-  uint64_t body_bytes_ = 0;
-  uint64_t response_bytes_ = 0;
   http::ClientFraming client_framing_;
   http::BodyFraming request_body_ = http::BodyFraming::kNone;
   uint8_t client_minor_ = 1;
   uint8_t attempts_ = 0;
   bool head_request_ = false;
   bool expect_answered_ = false;  // the proxy sent its own 100 Continue
-  bool upstream_keep_ = false;    // the head asks the agent to keep the connection
+  bool upstream_keep_ = false;    // the agent's head asks it to keep the connection
   bool may_reuse_ = false;        // a kept connection may carry this request
-  bool upstream_got_ = false;     // the agent sent bytes on this connection
-  bool keep_alive_ = false;
-  bool request_done_ = false;  // whole request body handed to upstream_out_
+  bool keep_alive_ = false;       // the VM may send another request after this one
+  bool request_done_ = false;     // the whole request went to UpstreamSide (or was abandoned)
+  bool body_abandoned_ = false;   // the agent stopped reading: the body is no longer read
   bool response_started_ = false;
   bool response_done_ = false;
-  bool upstream_says_keep_ = false;  // the agent's response allows another request
   int response_status_ = 0;
-  const char* reply_reason_ = "-";  // fixed word of a local reply
-  uint64_t moved_ = 0;              // bumped whenever bytes move or the phase changes
+  const char* reason_ = "-";  // fixed word of a local reply, or why a response broke off
 
-  Phase phase_ = Phase::kHead;
   Wait waiting_ = Wait::kNone;
-  Inbound client_rx_;
-  Inbound upstream_rx_;
   bool draining_ = false;
-  bool shut_wr_ = false;
   bool counted_source_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace nsmp::proxy

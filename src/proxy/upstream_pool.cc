@@ -1,34 +1,17 @@
 #include "proxy/upstream_pool.h"
 
-#include <unistd.h>
-
 #include <memory>
 
 #include "net/socket.h"
 
 namespace nsmp::proxy {
 
-void UpstreamConn::closeFd() {
-  idle_timer_.cancel();
-  if (watcher_.fd >= 0) ::close(watcher_.fd);  // also leaves the epoll set
-  watcher_.fd = -1;
-}
-
-void UpstreamConn::onIo(event::Watcher& w, uint32_t events) {
-  if (watcher_.fd < 0) return;  // queued before this connection was closed
-  if (owner_) return owner_->onIo(w, events);
+void UpstreamConn::onIo(event::Watcher&, uint32_t events) {
   // Idle: whatever the agent does now (close, reset, stray bytes) ends it.
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-    pool_.unlinkIdle(this);
-    pool_.destroy(this);
-  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) pool_.dropIdle(this);
 }
 
-void UpstreamConn::onTimer(event::Timer&) {
-  if (owner_ || watcher_.fd < 0) return;
-  pool_.unlinkIdle(this);
-  pool_.destroy(this);
-}
+void UpstreamConn::onTimer(event::Timer&) { pool_.dropIdle(this); }
 
 UpstreamPool::UpstreamPool(event::Loop& loop, const ListenerConfig& config)
     : loop_(loop), config_(config), max_idle_(config.upstream_keepalive) {}
@@ -36,11 +19,11 @@ UpstreamPool::UpstreamPool(event::Loop& loop, const ListenerConfig& config)
 UpstreamPool::~UpstreamPool() { closeIdle(); }
 
 Result<UpstreamConn*> UpstreamPool::acquire(event::IoHandler* owner, bool may_reuse) {
-  if (may_reuse && idle_) {
-    UpstreamConn* c = idle_;
-    unlinkIdle(c);
+  if (may_reuse && !idle_.empty()) {
+    UpstreamConn* c = idle_.front();
+    idle_.remove(c);
     c->idle_timer_.cancel();
-    c->owner_ = owner;
+    c->stream_.setHandler(owner);
     c->reused_ = true;
     ++stats_.reused;
     return c;
@@ -48,51 +31,37 @@ Result<UpstreamConn*> UpstreamPool::acquire(event::IoHandler* owner, bool may_re
   Result<net::Fd> fd = net::connectUnix(config_.upstream_socket);
   if (!fd) return fd.status();
   auto* c = new UpstreamConn(*this, loop_);
-  c->watcher_.fd = fd->release();
-  c->watcher_.handler = c;
-  c->owner_ = owner;
-  // No EPOLLOUT: the head is written at once, and a UNIX socket would raise
-  // an EPOLLOUT edge each time the agent reads. Added only if a send blocks.
-  if (Status s = loop_.add(c->watcher_, EPOLLIN | EPOLLRDHUP); !s) {
+  // EPOLLOUT only while a send is blocked: a UNIX socket raises an EPOLLOUT
+  // edge each time the agent reads.
+  if (Status s = c->stream_.open(std::move(*fd), net::Stream::Out::kWhenBlocked); !s) {
     destroy(c);
     return s;
   }
+  c->stream_.setHandler(owner);
   ++stats_.opened;
   return c;
 }
 
 void UpstreamPool::release(UpstreamConn* c, bool reusable) {
-  c->owner_ = nullptr;
-  if (!reusable || idle_count_ >= max_idle_ || c->fd() < 0) return destroy(c);
-  c->prev_idle_ = nullptr;
-  c->next_idle_ = idle_;
-  if (idle_) idle_->prev_idle_ = c;
-  idle_ = c;
-  ++idle_count_;
+  if (!reusable || idle_.size() >= max_idle_ || !c->stream_.isOpen()) return destroy(c);
+  c->stream_.setHandler(c);
+  idle_.pushFront(c);
   c->idle_timer_.arm(config_.upstream_idle);
 }
 
 void UpstreamPool::closeIdle() {
-  while (idle_) {
-    UpstreamConn* c = idle_;
-    unlinkIdle(c);
-    destroy(c);
-  }
+  while (!idle_.empty()) dropIdle(idle_.front());
 }
 
-void UpstreamPool::unlinkIdle(UpstreamConn* c) {
-  if (c->prev_idle_) {
-    c->prev_idle_->next_idle_ = c->next_idle_;
-  } else {
-    idle_ = c->next_idle_;
-  }
-  if (c->next_idle_) c->next_idle_->prev_idle_ = c->prev_idle_;
-  c->next_idle_ = c->prev_idle_ = nullptr;
-  --idle_count_;
+void UpstreamPool::dropIdle(UpstreamConn* c) {
+  if (!decltype(idle_)::linked(c)) return;  // an event queued before it was handed out
+  idle_.remove(c);
+  destroy(c);
 }
 
 void UpstreamPool::destroy(UpstreamConn* c) {
-  c->closeFd();
+  c->idle_timer_.cancel();
+  c->stream_.close();
   loop_.deferDelete(std::unique_ptr<event::Deletable>(c));
 }
 

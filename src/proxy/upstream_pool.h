@@ -8,13 +8,15 @@
 // closed at once, never handed out.
 //
 // A connection object outlives its fd by one loop turn (deferred deletion),
-// so an epoll event queued for a closed connection finds fd < 0 and is ignored.
+// so an epoll event queued for a closed connection finds it closed.
 #pragma once
 
 #include <cstdint>
 
+#include "base/intrusive_list.h"
 #include "base/result.h"
 #include "event/loop.h"
+#include "net/stream.h"
 #include "proxy/config.h"
 
 namespace nsmp::proxy {
@@ -25,27 +27,24 @@ class UpstreamConn final : public event::IoHandler,
                            public event::TimerHandler,
                            public event::Deletable {
  public:
-  int fd() const { return watcher_.fd; }
-  event::Watcher& watcher() { return watcher_; }
+  // The connection's transport; while the connection is in use its events
+  // go to the handler acquire() was given.
+  net::Stream& stream() { return stream_; }
   // Served a request before: the agent may have closed it meanwhile.
   bool reused() const { return reused_; }
-  // EPOLLOUT is in the registration (added once a send blocked).
-  bool wants_out = false;
 
-  void onIo(event::Watcher& w, uint32_t events) override;
-  void onTimer(event::Timer& t) override;
+  void onIo(event::Watcher& w, uint32_t events) override;  // idle only
+  void onTimer(event::Timer& t) override;                  // idle only
 
  private:
   friend class UpstreamPool;
-  UpstreamConn(UpstreamPool& pool, event::Loop& loop) : pool_(pool), idle_timer_(loop, this) {}
-  void closeFd();
+  UpstreamConn(UpstreamPool& pool, event::Loop& loop)
+      : pool_(pool), stream_(loop, this), idle_timer_(loop, this) {}
 
   UpstreamPool& pool_;
-  event::Watcher watcher_;
+  net::Stream stream_;
   event::Timer idle_timer_;
-  event::IoHandler* owner_ = nullptr;  // receives events while in use
-  UpstreamConn* next_idle_ = nullptr;  // LIFO stack of idle connections
-  UpstreamConn* prev_idle_ = nullptr;
+  ListHook<UpstreamConn> idle_hook_;
   bool reused_ = false;
 };
 
@@ -71,19 +70,18 @@ class UpstreamPool {
   void closeIdle();
 
   bool enabled() const { return max_idle_ > 0; }
-  uint32_t idleCount() const { return idle_count_; }
+  size_t idleCount() const { return idle_.size(); }
   const Stats& stats() const { return stats_; }
 
  private:
   friend class UpstreamConn;
-  void unlinkIdle(UpstreamConn* c);
   void destroy(UpstreamConn* c);
+  void dropIdle(UpstreamConn* c);
 
   event::Loop& loop_;
   const ListenerConfig& config_;
   uint32_t max_idle_;
-  UpstreamConn* idle_ = nullptr;  // most recently released first
-  uint32_t idle_count_ = 0;
+  IntrusiveList<UpstreamConn, &UpstreamConn::idle_hook_> idle_;  // front: most recently idled
   Stats stats_;
 };
 

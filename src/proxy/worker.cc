@@ -11,8 +11,9 @@ Worker::Worker(event::Loop& loop) : loop_(loop), grace_timer_(loop, this) {}
 Worker::~Worker() = default;
 
 Result<Listener*> Worker::addListener(ListenerConfig config, std::vector<net::Fd> sockets) {
-  auto listener = std::make_unique<Listener>(*this, std::move(config), std::move(sockets));
-  if (Status s = listener->start(); !s) return s;
+  Listener::Owner& owner = *this;
+  auto listener = std::make_unique<Listener>(loop_, owner, std::move(config));
+  if (Status s = listener->start(std::move(sockets)); !s) return s;
   listeners_.push_back(std::move(listener));
   return listeners_.back().get();
 }

@@ -13,7 +13,7 @@
 
 namespace nsmp::proxy {
 
-class Worker final : public event::TimerHandler {
+class Worker final : public event::TimerHandler, private Listener::Owner {
  public:
   explicit Worker(event::Loop& loop);
   ~Worker();
@@ -33,14 +33,12 @@ class Worker final : public event::TimerHandler {
   // loop when none is left or after `grace`.
   void beginShutdown(Millis grace);
   bool shuttingDown() const { return shutting_down_; }
-  // A draining listener calls this when its last session has closed.
-  void listenerDrained(Listener* listener);
-
   void logCounters() const;
 
   void onTimer(event::Timer& t) override;
 
  private:
+  void listenerDrained(Listener* listener) override;
   void maybeFinishShutdown();
   void discard(Listener* listener);  // deferred deletion, after this loop turn
 

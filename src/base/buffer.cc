@@ -79,6 +79,7 @@ size_t Buffer::prepare(size_t want) {
 size_t Buffer::append(std::string_view s) {
   size_t n = prepare(s.size());
   if (n > s.size()) n = s.size();
+  if (n == 0) return 0;  // an empty view may carry a null pointer; memcpy must not see it
   std::memcpy(tail(), s.data(), n);
   commit(n);
   return n;

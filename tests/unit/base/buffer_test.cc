@@ -57,5 +57,18 @@ TEST(BufferTest, ReleaseGivesTheBlockBackAndALimitCanChange) {
   EXPECT_EQ(b.append("abcdefgh"), 6u);
 }
 
+// An empty chunk (a decoder's zero-length piece) has a null data pointer, and an
+// unused buffer has no storage: appending it must be a no-op, not memcpy(null).
+// The ASan+UBSan build of this test fails without the guard in append().
+TEST(BufferTest, AppendingAnEmptyViewIsANoOp) {
+  Buffer fresh(8);
+  EXPECT_EQ(fresh.append(std::string_view{}), 0u);
+  EXPECT_TRUE(fresh.empty());
+  Buffer used(8);
+  used.append("ab");
+  EXPECT_EQ(used.append(std::string_view{}), 0u);
+  EXPECT_EQ(used.view(), "ab");
+}
+
 }  // namespace
 }  // namespace nsmp

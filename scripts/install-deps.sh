@@ -5,7 +5,7 @@
 # Idempotent; run as root on a fresh machine.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
+  build-essential binutils cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   node-llhttp libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pytest iproute2 iptables curl procps psmisc
   haproxy cloud-init

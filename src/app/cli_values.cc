@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "proxy/listener_id.h"
+
 namespace nsmp::app::cli {
 namespace {
 
@@ -122,11 +124,8 @@ std::optional<uint64_t> parseSize(std::string_view text, std::string* error) {
 }
 
 std::optional<std::string> parseId(std::string_view text, std::string* error) {
-  bool ok = !text.empty() && text.size() <= 255;
-  for (char c : text) ok = ok && c > ' ' && c <= '~';
-  if (!ok) {
-    *error = "must be 1-255 printable ASCII characters without spaces (it is sent in a header)";
-    if (!text.empty() && text.size() <= 255) *error = fmt::format("'{}' {}", text, *error);
+  if (!proxy::isSafeId(text)) {
+    *error = proxy::idProblem(text);
     return std::nullopt;
   }
   return std::string(text);

@@ -27,8 +27,8 @@ std::optional<uint64_t> parseCount(std::string_view text, uint64_t min, uint64_t
 // Bytes with an optional binary suffix: "1048576", "64k", "1M", "2G".
 std::optional<uint64_t> parseSize(std::string_view text, std::string* error);
 
-// A network or router id: 1-255 printable ASCII characters, no spaces (it is
-// sent in a header).
+// A network or router id: proxy::isSafeId() (it is sent in a header and
+// names files).
 std::optional<std::string> parseId(std::string_view text, std::string* error);
 
 // An IPv4 or IPv6 literal, brackets allowed ("[::1]"); a "%IF" zone suffix

@@ -11,6 +11,7 @@
 #include "haproxy/rate_limit_rules.h"
 #include "haproxy/tokenizer.h"
 #include "haproxy/values.h"
+#include "proxy/listener_id.h"
 
 namespace nsmp::haproxy {
 namespace {
@@ -185,6 +186,9 @@ std::string Parser::globalDirective(const Words& w) {
   if (w.size() != 2) return fmt::format("'{}' takes one value", k);
   const std::string& v = w[1];
   if (k == "log-tag") {
+    // The syslog ident; Neutron's "haproxy-metadata-proxy-<id>" is an id
+    // itself, and anything else could forge or break syslog lines.
+    if (!proxy::isSafeId(v)) return "log-tag " + proxy::idProblem(v);
     out_.process.log_tag = v;
   } else if (k == "user" || k == "uid") {
     if (k == "uid" && !parseCount(v, UINT32_MAX)) return fmt::format("uid '{}' is not a number", v);

@@ -5,7 +5,7 @@
 
 #include <array>
 
-#include "haproxy/values.h"
+#include "proxy/listener_id.h"
 
 namespace nsmp::haproxy {
 namespace {
@@ -65,12 +65,9 @@ std::string HeaderRules::add(int line, const std::vector<std::string>& w) {
         "{} '{}' is not supported (only {}, {} or {}: the engine sends no other added headers)",
         action, w[1], kNetworkHeader, kRouterHeader, kOvnHeader);
   }
-  if (!isPlainHeaderValue(w[2])) {
-    return fmt::format(
-        "header value '{}' is not a plain id (1-255 printable characters, no spaces, no '%' "
-        "log-format expressions)",
-        w[2]);
-  }
+  // The value becomes the listener's id (see proxy/listener_id.h); a '%'
+  // would be a log-format expression to haproxy.
+  if (!proxy::isSafeId(w[2])) return "header value " + proxy::idProblem(w[2]);
   if (slot->has_value() && (*slot)->value != w[2]) {
     return fmt::format("{} was already given the value '{}' on line {}", w[1], (*slot)->value,
                        (*slot)->line);

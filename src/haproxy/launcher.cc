@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "daemon/daemonize.h"
 #include "haproxy/config_writer.h"
+#include "proxy/listener_id.h"
 
 namespace nsmp::haproxy {
 namespace {
@@ -266,10 +267,15 @@ int runCleanup(int argc, char** argv) {
       return 2;
     }
   }
-  if (uuid.empty() || uuid == "." || uuid == ".." || uuid.find('/') != std::string::npos) {
+  if (uuid.empty()) {
     std::fprintf(stderr,
                  "ns-metadata-proxy cleanup: give the UUID of the network or router "
                  "(usage: cleanup [--state_path DIR] UUID)\n");
+    return 2;
+  }
+  if (!proxy::isSafeId(uuid)) {
+    std::fprintf(stderr, "ns-metadata-proxy cleanup: the UUID %s\n",
+                 proxy::idProblem(uuid).c_str());
     return 2;
   }
   std::string conf = configPath(state_path, uuid);

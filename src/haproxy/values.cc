@@ -158,12 +158,4 @@ bool isSyslogLevel(std::string_view name) {
   return false;
 }
 
-bool isPlainHeaderValue(std::string_view value) {
-  if (value.empty() || value.size() > 255) return false;
-  for (char c : value) {
-    if (c <= 0x20 || c >= 0x7f || c == '%') return false;
-  }
-  return true;
-}
-
 }  // namespace nsmp::haproxy

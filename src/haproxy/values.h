@@ -38,9 +38,4 @@ daemon::StartupResult<std::string> parseUnixServerAddress(std::string_view text)
 bool isSyslogFacility(std::string_view name);
 bool isSyslogLevel(std::string_view name);
 
-// A header value the engine can send as is: 1-255 printable ASCII
-// characters, no spaces, and no '%' (haproxy would read a log-format
-// expression there).
-bool isPlainHeaderValue(std::string_view value);
-
 }  // namespace nsmp::haproxy

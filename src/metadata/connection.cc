@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/log_escape.h"
 #include "http/request.h"
 #include "metadata/server.h"
 
@@ -189,25 +190,29 @@ void Connection::finishRequest() {
 
 void Connection::logAccess(const Response& response) {
   double ms = std::chrono::duration<double, std::milli>(event::Clock::now() - started_).count();
+  // Everything from the request is the client's (behind the proxy: a VM's
+  // target, and header values whoever connects to this socket may forge):
+  // escaped as the proxy's access log escapes the request line.
   std::string who;
   if (server_.config().front == Front::kNova) {
     // What Neutron's agent said; the signature itself stays out of the log.
-    who = fmt::format("nova instance-id={} tenant={}", firstValue(request_, "X-Instance-ID"),
-                      firstValue(request_, "X-Tenant-ID"));
+    who = "nova instance-id=" + log::escaped(firstValue(request_, "X-Instance-ID")) +
+          " tenant=" + log::escaped(firstValue(request_, "X-Tenant-ID"));
   } else {
     std::string_view network = firstValue(request_, "X-Neutron-Network-ID");
     std::string_view router = firstValue(request_, "X-Neutron-Router-ID");
     std::string_view ovn = firstValue(request_, "X-OVN-Network-ID");
-    who = router != "-" ? fmt::format("router={}", router)
-          : ovn != "-"  ? fmt::format("ovn-network={}", ovn)
-                        : fmt::format("network={}", network);
+    who = router != "-" ? "router=" + log::escaped(router)
+          : ovn != "-"  ? "ovn-network=" + log::escaped(ovn)
+                        : "network=" + log::escaped(network);
   }
   // The request body's size shows that a POST body arrived (bodies are not logged).
   log::info("access client={} {} \"{} {}\" {} {} {:.1f}ms {}{}{}{}",
-            firstValue(request_, "X-Forwarded-For"), who,
-            request_.method.empty() ? "-" : request_.method,
-            request_.target.empty() ? "-" : request_.target, response.status, response.body.size(),
-            ms, response.reason, response.instance.empty() ? "" : " instance=", response.instance,
+            log::escaped(firstValue(request_, "X-Forwarded-For")), who,
+            request_.method.empty() ? "-" : log::escaped(request_.method),
+            request_.target.empty() ? "-" : log::escaped(request_.target), response.status,
+            response.body.size(), ms, response.reason,
+            response.instance.empty() ? "" : " instance=", log::escaped(response.instance),
             request_.body.empty() ? std::string() : fmt::format(" body={}", request_.body.size()));
 }
 

@@ -8,6 +8,7 @@
 #include "node/netns.h"
 #include "proxy/listen_sockets.h"
 #include "proxy/listener.h"
+#include "proxy/listener_id.h"
 
 namespace nsmp::node {
 
@@ -41,6 +42,12 @@ Node::Pending* Node::findPending(const std::string& uuid) {
 void Node::add(proxy::ListenerConfig config, AddDone done) {
   std::string_view noun = identityNoun(config.identity.kind);
   if (worker_.shuttingDown()) return done(daemon::StartupError{"the node is shutting down"});
+  // Both producers (app/cli, haproxy/config_parser) check it already; the
+  // node checks again because the id tags its log lines and names its
+  // listener in `ctl` for every namespace of the host.
+  if (!proxy::isSafeId(config.uuid)) {
+    return done(daemon::StartupError{fmt::format("{} id {}", noun, proxy::idProblem(config.uuid))});
+  }
   if (find(config.uuid)) {
     return done(daemon::StartupError{
         fmt::format("{} {} is already served (remove it first)", noun, config.uuid)});

@@ -1,8 +1,8 @@
 #include "proxy/client_side.h"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "base/log_escape.h"
 #include "http/limits.h"
 #include "http/response.h"
 
@@ -20,16 +20,7 @@ constexpr size_t kMaxLoggedLine = 1024;
 void escapeRequestLine(std::string_view head, std::string* out) {
   std::string_view line = head.substr(0, std::min(head.find_first_of("\r\n"), kMaxLoggedLine));
   out->clear();
-  for (char c : line) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
-      char esc[5];
-      std::snprintf(esc, sizeof esc, "\\x%02x", u);
-      *out += esc;
-    } else {
-      *out += c;
-    }
-  }
+  log::appendEscaped(line, out);
 }
 
 }  // namespace

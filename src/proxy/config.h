@@ -20,7 +20,7 @@ using http::IdentityKind;
 
 struct Identity {
   IdentityKind kind = IdentityKind::kNetwork;
-  std::string value;  // 1-255 printable ASCII, no spaces (validated by the producer)
+  std::string value;  // proxy::isSafeId() (proxy/listener_id.h), checked by the producer
 };
 
 struct BindAddress {

@@ -360,6 +360,14 @@ REFUSALS = {
                  lambda ctx: r"request is not a JSON object: .+"),
     "json-array": (lambda ctx: b'["op", "list"]\n',
                    lambda ctx: r"request is not a JSON object.*"),
+    # Issue #10 item 9: an id is one plain path component, from either producer.
+    "id-escapes": (
+        lambda ctx: {"op": "add", "args": listener_args("--router_id", "../../x", ctx["agent"])},
+        lambda ctx: r"--router_id: '\.\./\.\./x' must be 1-255 printable ASCII .*"),
+    "config-id-escapes": (
+        lambda ctx: {"op": "add", "haproxy_config": h.neutron_config(0, ctx["agent"]).replace(
+            h.NETWORK_ID, "../../x")},
+        lambda ctx: r"haproxy config: line \d+: (log-tag|header value) '[^']*\.\./\.\./x' must be .*"),
     # The spec's example reason; a parenthesised hint after it is fine.
     "unknown-op": (lambda ctx: {"op": "x"}, lambda ctx: r"unknown op 'x'( \(.*\))?"),
 }

@@ -379,7 +379,13 @@ TEST_F(CliTest, EveryUsageErrorExitsTwoWithOneLine) {
       {{"--network_id", "a b"}, "--network_id: 'a b' must be 1-255 printable ASCII"},
       {{"--router-id", id255 + "a"}, "--router-id: must be 1-255 printable ASCII"},
       {{"--network_id", "tab\there"}, "printable ASCII characters without spaces"},
-      {{"--network_id", "caf\xc3\xa9"}, "printable ASCII"},
+      {{"--network_id", "caf\xc3\xa9"}, "--network_id: 'caf\\xc3\\xa9' must be 1-255 printable"},
+      // Issue #10 item 9: the id names <state_path>/ns-metadata-proxy/<id>.conf
+      // and ns-metadata-proxy-<id>.log: one path component, nothing else.
+      {{"--network_id", "../../x"}, "--network_id: '../../x' must be 1-255 printable ASCII"},
+      {{"--router_id", ".."}, "--router_id: '..' must be"},
+      {{"--router_id", "a/b"}, "--router_id: 'a/b' must be"},
+      {{"--network_id", "50%"}, "--network_id: '50%' must be"},
       {{"--network_id=n", "--metadata_port", "abc"},
        "--metadata_port: 'abc' is not a port number (1-65535"},
       {{"--network_id=n", "--metadata-port=65536"},

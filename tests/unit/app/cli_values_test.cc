@@ -52,7 +52,7 @@ TEST(CliValuesTest, PortBounds) {
   }
 }
 
-TEST(CliValuesTest, IdsArePrintableAsciiWithoutSpaces) {
+TEST(CliValuesTest, IdsAreSafeIds) {
   std::string error;
   EXPECT_TRUE(parseId("!", &error).has_value());
   EXPECT_TRUE(parseId("~", &error).has_value());
@@ -60,7 +60,8 @@ TEST(CliValuesTest, IdsArePrintableAsciiWithoutSpaces) {
   EXPECT_TRUE(parseId("6f6c3cab-7c6c-4ee8-a56e-4d6e5a4a0d1a", &error).has_value());
   for (const std::string& bad :
        {std::string(), std::string(256, 'x'), std::string("a b"), std::string("a\r\nX-Evil: 1"),
-        std::string("a\x7f"), std::string("a\0b", 3)}) {
+        std::string("a\x7f"), std::string("a\0b", 3), std::string("../../x"), std::string(".."),
+        std::string("a/b"), std::string("%[src]")}) {
     EXPECT_FALSE(parseId(bad, &error).has_value()) << bad;
   }
 }

@@ -146,6 +146,10 @@ TEST_F(NodeProtocolTest, RefusalsSayWhyAndChangeNothing) {
       {R"({"op":"add","args":["--network_id","n"],"netns":7})", "\"netns\" must be a string"},
       {R"({"op":"add","args":["--network_id","n"],"netns":"../x"})", "not a namespace name"},
       {R"({"op":"add","haproxy_config":"global\n  bogus\n"})", "haproxy config: line 2"},
+      {R"({"op":"add","args":["--network_id","../../x"]})",
+       "--network_id: '../../x' must be 1-255 printable ASCII"},
+      {R"({"op":"add","haproxy_config":"listen l\n bind 127.0.0.1:0\n server s /m\n http-request set-header X-Neutron-Router-ID a/b\n"})",
+       "haproxy config: line 4: header value 'a/b' must be"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.line);

@@ -79,6 +79,8 @@ TEST(RunCleanup, UsageErrors) {
   EXPECT_EQ(cleanup({"cleanup", "u1", "u2"}), 2);
   EXPECT_EQ(cleanup({"cleanup", "../etc"}), 2);  // never a path outside the directory
   EXPECT_EQ(cleanup({"cleanup", ".."}), 2);
+  EXPECT_EQ(cleanup({"cleanup", "a b"}), 2);  // no id the command line would accept
+  EXPECT_EQ(cleanup({"cleanup", "a%b"}), 2);
 }
 
 TEST(ResolveNames, NumbersAndNames) {

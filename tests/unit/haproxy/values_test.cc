@@ -76,14 +76,5 @@ TEST(ParseUnixServerAddress, PathsOnly) {
   EXPECT_FALSE(parseUnixServerAddress("relative/sock").ok());
 }
 
-TEST(IsPlainHeaderValue, IdsOnly) {
-  EXPECT_TRUE(isPlainHeaderValue("9f2c1f39-6d7e-4ac1-8c4f-1b4c62f2a0d1"));
-  EXPECT_FALSE(isPlainHeaderValue(""));
-  EXPECT_FALSE(isPlainHeaderValue("%[src]"));
-  EXPECT_FALSE(isPlainHeaderValue("a b"));
-  EXPECT_FALSE(isPlainHeaderValue(std::string(256, 'a')));
-  EXPECT_TRUE(isPlainHeaderValue(std::string(255, 'a')));
-}
-
 }  // namespace
 }  // namespace nsmp::haproxy

@@ -149,6 +149,18 @@ TEST_F(NodeTest, RefusesAServedUuidAndChangesNothing) {
   EXPECT_EQ(node_->listeners().size(), 1u);
 }
 
+// Issue #10 item 9: the uuid tags the node's log lines; the node refuses
+// what no producer would give it.
+TEST_F(NodeTest, RefusesAnUnsafeIdAndAddsNothing) {
+  for (const char* bad : {"../../x", "a/b", "..", "a\x1b[2J"}) {
+    auto added = node_->add(config(bad));
+    ASSERT_FALSE(added) << bad;
+    EXPECT_TRUE(added.error().starts_with("network id '")) << added.error();
+    EXPECT_NE(added.error().find("must be 1-255 printable ASCII"), std::string::npos);
+  }
+  EXPECT_TRUE(node_->listeners().empty());
+}
+
 TEST_F(NodeTest, BindFailureNamesTheAddressAndAddsNothing) {
   auto first = addNow(config("net-1"));
   ASSERT_TRUE(first);

@@ -26,8 +26,7 @@ void escapeRequestLine(std::string_view head, std::string* out) {
 }  // namespace
 
 ClientSide::ClientSide(event::Loop& loop, Events& events, uint64_t max_body)
-    : loop_(loop),
-      events_(events),
+    : events_(events),
       max_body_(max_body),
       stream_(loop, this),
       in_(http::kMaxHead),

@@ -153,7 +153,7 @@ constexpr OptionSpec kOptions[] = {
      return store(parseSize(v, e), &s.options.listener.max_body);
    }},
   {"metrics_socket", "PATH",
-   "serve GET /metrics and /healthz on this UNIX socket, mode 0600 (native engine)",
+   "serve GET /metrics and /healthz on this UNIX socket, mode 0600",
    [](ParseState& s, std::string_view v, std::string* e) {
      return store(parsePath(v, e), &s.options.process.metrics_socket);
    }},

@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "  add [--netns NS] -f HAPROXY-CONFIG\n"
     "  remove UUID\n"
     "  list\n"
-    "  metrics           the metrics page (Prometheus text), as GET /metrics serves it\n"
+    "  metrics           the metrics page (Prometheus text format)\n"
     "  health            \"ok\" (exit 0), or one line per problem (exit 1)\n"
     "\n"
     "Asks the node on the control socket (default /run/ns-metadata-proxy.sock) and\n"

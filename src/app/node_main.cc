@@ -45,9 +45,9 @@ constexpr std::string_view kUsage =
     "  --pid_file PATH   write the pid here and hold it locked while running\n"
     "  --log-file PATH   log to this file instead of stderr\n"
     "  --metrics-listen ADDR:PORT\n"
-    "                    also serve GET /metrics and /healthz on this TCP address in the\n"
-    "                    node's own namespace, e.g. 127.0.0.1:9101 or [::1]:9101\n"
-    "                    (always: `ctl metrics` and `ctl health` on the control socket)\n"
+    "                    also serve GET /metrics and /healthz on this TCP address\n"
+    "                    (the node's namespace), e.g. 127.0.0.1:9101; `ctl metrics`\n"
+    "                    and `ctl health` answer on the control socket in any case\n"
     "  --debug           log debug messages too\n"
     "  --help            this text\n";
 

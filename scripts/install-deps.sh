@@ -13,6 +13,10 @@ packages=(
   python3-neutron neutron-metadata-agent neutron-ovn-metadata-agent
   python3-oslo.messaging rabbitmq-server
   debhelper dpkg-dev lintian mandoc man-db systemd
+  # tests/integration/test_metrics.py: `promtool check metrics`. Debian ships promtool
+  # only inside the server package (96 MB installed, promtool itself 46 MB); its
+  # service is kept from starting like the others below.
+  prometheus
 )
 if [ "${NSMP_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(nginx-light wrk python3-matplotlib linux-perf)
@@ -24,7 +28,7 @@ done
 # Debian starts packaged daemons on install where it can; the tests start their own
 # (RabbitMQ as a private node). A policy-rc.d that says 101 keeps invoke-rc.d and
 # deb-systemd-invoke from starting any of them, unless the machine already has one.
-services=(haproxy nginx rabbitmq-server neutron-metadata-agent neutron-ovn-metadata-agent)
+services=(haproxy nginx rabbitmq-server neutron-metadata-agent neutron-ovn-metadata-agent prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   policy=/usr/sbin/policy-rc.d
@@ -39,6 +43,7 @@ fi
 # Where one runs anyway (installed earlier, started by hand): stop it and keep it
 # from starting at boot. Without systemd, RabbitMQ is looked for by its processes:
 # its init script's `status` runs rabbitmqctl, which starts an epmd of its own.
+# (prometheus is also disabled: the tests only run its promtool.)
 for svc in "${services[@]}"; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     if systemctl is-active --quiet "$svc" 2>/dev/null; then

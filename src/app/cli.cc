@@ -122,6 +122,9 @@ std::string finish(ParseState& s) {
     o.process.log_target = daemon::LogTarget::kSyslog;
   }
   o.process.log_tag = fmt::format("{}-{}", kProgram, o.listener.uuid);
+  if (!o.process.metrics_socket.empty() && o.engine == Engine::kHaproxy) {
+    return "--metrics_socket needs the native engine (drop --engine haproxy)";
+  }
   return {};
 }
 

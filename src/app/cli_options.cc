@@ -152,6 +152,11 @@ constexpr OptionSpec kOptions[] = {
    [](ParseState& s, std::string_view v, std::string* e) {
      return store(parseSize(v, e), &s.options.listener.max_body);
    }},
+  {"metrics_socket", "PATH",
+   "serve GET /metrics and /healthz on this UNIX socket, mode 0600",
+   [](ParseState& s, std::string_view v, std::string* e) {
+     return store(parsePath(v, e), &s.options.process.metrics_socket);
+   }},
   {"engine", "native|haproxy", "serve with the built-in engine (default) or run haproxy",
    [](ParseState& s, std::string_view v, std::string* e) {
      if (v == "native") s.options.engine = Engine::kNative;
@@ -185,6 +190,7 @@ bool isProcessOption(std::string_view name) {
                                            "debug",
                                            "verbose",
                                            "engine",
+                                           "metrics_socket",
                                            "help",
                                            "version"};
   for (std::string_view p : kProcess) {

@@ -30,6 +30,8 @@ constexpr const char* kUsage =
     "  add [--netns NS] -f HAPROXY-CONFIG\n"
     "  remove UUID\n"
     "  list\n"
+    "  metrics           the metrics page (Prometheus text format)\n"
+    "  health            \"ok\" (exit 0), or one line per problem (exit 1)\n"
     "\n"
     "Asks the node on the control socket (default /run/ns-metadata-proxy.sock) and\n"
     "prints its JSON reply. Exit 0: done; 1: refused or the node unreachable; 2: usage.\n"
@@ -147,7 +149,7 @@ int ctlMain(int argc, char** argv) {
     if (!value || value->empty()) return usage("unknown option or missing value '" + args[i] + "'");
     control = *value;
   }
-  if (i >= args.size()) return usage("no command (add, remove or list)");
+  if (i >= args.size()) return usage("no command (add, remove, list, metrics or health)");
   std::string command = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
   json request;
@@ -156,11 +158,11 @@ int ctlMain(int argc, char** argv) {
   } else if (command == "remove") {
     if (rest.size() != 1) return usage("remove takes one uuid");
     request = json{{"op", "remove"}, {"uuid", rest[0]}};
-  } else if (command == "list") {
-    if (!rest.empty()) return usage("list takes no arguments");
-    request = json{{"op", "list"}};
+  } else if (command == "list" || command == "metrics" || command == "health") {
+    if (!rest.empty()) return usage(command + " takes no arguments");
+    request = json{{"op", command}};
   } else {
-    return usage("unknown command '" + command + "' (add, remove or list)");
+    return usage("unknown command '" + command + "' (add, remove, list, metrics or health)");
   }
 
   std::string error;
@@ -175,6 +177,20 @@ int ctlMain(int argc, char** argv) {
                           ? parsed["error"].get<std::string>()
                           : *reply;
     return failure(why);
+  }
+  if (command == "metrics" && parsed.contains("metrics") && parsed["metrics"].is_string()) {
+    std::fputs(parsed["metrics"].get_ref<const std::string&>().c_str(), stdout);
+    return 0;
+  }
+  if (command == "health" && parsed.contains("healthy") && parsed.contains("problems")) {
+    if (parsed["healthy"] == true) {
+      std::puts("ok");
+      return 0;
+    }
+    for (const json& p : parsed["problems"]) {
+      if (p.is_string()) std::puts(p.get_ref<const std::string&>().c_str());
+    }
+    return 1;
   }
   std::printf("%s\n", reply->c_str());
   return 0;

@@ -17,6 +17,8 @@
 #include "daemon/pidfile.h"
 #include "daemon/privileges.h"
 #include "event/loop.h"
+#include "metrics/endpoint.h"
+#include "net/socket.h"
 #include "node/control.h"
 #include "node/helper.h"
 #include "node/node.h"
@@ -29,6 +31,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: ns-metadata-proxy node [--control PATH] [--user USER] [--group GROUP]\n"
     "                              [--nodaemonize] [--pid_file PATH] [--log-file PATH] [--debug]\n"
+    "                              [--metrics-listen ADDR:PORT]\n"
     "\n"
     "Serves the metadata proxies of many networks and routers in one process.\n"
     "Listeners are added and removed at runtime with `ns-metadata-proxy ctl`\n"
@@ -41,13 +44,42 @@ constexpr std::string_view kUsage =
     "  --nodaemonize     stay in the foreground (default: run in the background)\n"
     "  --pid_file PATH   write the pid here and hold it locked while running\n"
     "  --log-file PATH   log to this file instead of stderr\n"
+    "  --metrics-listen ADDR:PORT\n"
+    "                    also serve GET /metrics and /healthz on this TCP address\n"
+    "                    (the node's namespace), e.g. 127.0.0.1:9101; `ctl metrics`\n"
+    "                    and `ctl health` answer on the control socket in any case\n"
     "  --debug           log debug messages too\n"
     "  --help            this text\n";
 
 struct NodeOptions {
   std::string control = kDefaultControlPath;
   daemon::ProcessConfig process;
+  std::optional<net::ListenSpec> metrics_listen;
 };
+
+// "127.0.0.1:9101" or "[::1]:9101"; net::listenTcp() checks the address itself.
+std::optional<net::ListenSpec> parseHostPort(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size() || text.size() - colon > 6) {
+    return std::nullopt;
+  }
+  net::ListenSpec spec;
+  spec.host = text.substr(0, colon);
+  if (spec.host.size() >= 2 && spec.host.front() == '[' && spec.host.back() == ']') {
+    spec.host = spec.host.substr(1, spec.host.size() - 2);
+  } else if (spec.host.empty() || spec.host.find(':') != std::string::npos) {
+    return std::nullopt;  // an IPv6 address goes in brackets
+  }
+  unsigned long port = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + static_cast<unsigned long>(c - '0');
+  }
+  if (port > 65535) return std::nullopt;
+  spec.port = static_cast<uint16_t>(port);
+  spec.backlog = 64;
+  return spec;
+}
 
 // Returns an exit code when the node should not run (help, usage error).
 std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOptions* o) {
@@ -64,7 +96,7 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
     }
     for (char& c : arg) c = c == '-' ? '_' : c;
     bool takes_value = arg == "__control" || arg == "__pid_file" || arg == "__log_file" ||
-                       arg == "__user" || arg == "__group";
+                       arg == "__user" || arg == "__group" || arg == "__metrics_listen";
     if (takes_value && !value) {
       if (i + 1 >= args.size()) return usage(args[i] + " needs a value");
       value = args[++i];
@@ -85,6 +117,12 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
       o->process.user = *value;
     } else if (arg == "__group") {
       o->process.group = *value;
+    } else if (arg == "__metrics_listen") {
+      o->metrics_listen = parseHostPort(*value);
+      if (!o->metrics_listen) {
+        return usage(fmt::format("{} {}: want ADDR:PORT, e.g. 127.0.0.1:9101 or [::1]:9101",
+                                 args[i], *value));
+      }
     } else if (arg == "__nodaemonize") {
       o->process.daemonize = false;
     } else if (arg == "__daemonize") {
@@ -140,12 +178,23 @@ int nodeMain(int argc, char** argv) {
       },
       controlLineTooLongReply());
   if (!control) return fail(control.error());
+  // In the node's own (host) namespace, and only when asked: never where a VM is.
+  metrics::Endpoint metrics(loop, worker);
+  if (options.metrics_listen) {
+    Result<net::Fd> fd = net::listenTcp(*options.metrics_listen);
+    if (fd) {
+      if (Status s = metrics.add(std::move(*fd)); !s) fd = s;
+    }
+    if (!fd) return fail("--metrics-listen: " + fd.status().message());
+  }
   if (separate) {
     if (auto s = daemon::dropPrivileges(start.credentials()); !s) return fail(s.error());
   }
-  return serve(loop, worker, start,
-               fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}",
-                           options.control, fd_limit));
+  return serve(
+      loop, worker, start,
+      fmt::format("ns-metadata-proxy node: control socket {}; open-file limit {}{}{}",
+                  options.control, fd_limit, options.metrics_listen ? "; metrics on http://" : "",
+                  metrics.describe()));
 }
 
 }  // namespace nsmp::app

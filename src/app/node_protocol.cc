@@ -9,6 +9,7 @@
 
 #include "app/cli.h"
 #include "haproxy/config_parser.h"
+#include "metrics/collect.h"
 #include "node/control.h"
 #include "proxy/listener.h"
 
@@ -122,7 +123,7 @@ std::string answerAtOnce(node::Node& node, std::string_view line, const ReplyTo&
                   (line.size() > 80 ? "..." : ""));
   }
   if (!request.contains("op") || !request["op"].is_string()) {
-    return refuse("request has no \"op\" (add, remove or list)");
+    return refuse("request has no \"op\" (add, remove, list, metrics or health)");
   }
   const std::string& op = request["op"].get_ref<const std::string&>();
   if (op == "add") {
@@ -147,7 +148,14 @@ std::string answerAtOnce(node::Node& node, std::string_view line, const ReplyTo&
     }
     return out + "]}";
   }
-  return refuse(fmt::format("unknown op '{}' (add, remove or list)", op));
+  if (op == "metrics") {
+    return "{\"ok\":true,\"metrics\":" + jsonString(metrics::scrape(node.listeners())) + "}";
+  }
+  if (op == "health") {
+    std::vector<std::string> problems = metrics::checkHealth(node.listeners());
+    return dump(json{{"ok", true}, {"healthy", problems.empty()}, {"problems", problems}});
+  }
+  return refuse(fmt::format("unknown op '{}' (add, remove, list, metrics or health)", op));
 }
 
 }  // namespace

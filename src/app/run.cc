@@ -1,7 +1,9 @@
 #include "app/run.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <optional>
@@ -16,6 +18,8 @@
 #include "daemon/syslog_facility.h"
 #include "event/loop.h"
 #include "event/signals.h"
+#include "metrics/endpoint.h"
+#include "net/socket.h"
 #include "proxy/listen_sockets.h"
 #include "proxy/worker.h"
 
@@ -135,6 +139,18 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   if (!proxy::openListeningSockets(config, "", &sockets, &bind_error)) {
     return failStartup(daemonizer, bind_error);
   }
+  // Before privileges are dropped, like the listening sockets: the path may
+  // be where only root writes. A UNIX path, never a TCP port: this process
+  // runs in the tenant's namespace, where a VM could reach a port.
+  net::Fd metrics_fd;
+  if (const std::string& path = process.metrics_socket; !path.empty()) {
+    mode_t old_mask = ::umask(0177);  // 0600 from the start
+    Result<net::Fd> fd = net::listenUnix(path, 16);
+    ::umask(old_mask);
+    if (!fd)
+      return failStartup(daemonizer, "--metrics_socket " + path + ": " + fd.status().message());
+    metrics_fd = std::move(*fd);
+  }
   if (auto s = daemon::dropPrivileges(start.credentials()); !s)
     return failStartup(daemonizer, s.error());
 
@@ -143,10 +159,21 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   proxy::Worker worker(loop);
   Result<proxy::Listener*> listener = worker.addListener(config, std::move(sockets));
   if (!listener) return failStartup(daemonizer, listener.status().message());
+  metrics::Endpoint metrics(loop, worker);
+  if (metrics_fd.valid()) {
+    if (Status s = metrics.add(std::move(metrics_fd)); !s) {
+      return failStartup(daemonizer, "--metrics_socket: " + s.message());
+    }
+  }
   const char* who = config.identity.kind == proxy::IdentityKind::kRouter ? "router" : "network";
-  return serve(loop, worker, start,
-               fmt::format("ns-metadata-proxy for {} {} listening on {} -> {}", who,
-                           config.identity.value, (*listener)->describe(), config.upstream_socket));
+  const std::string& metrics_path = process.metrics_socket;
+  int code =
+      serve(loop, worker, start,
+            fmt::format("ns-metadata-proxy for {} {} listening on {} -> {}{}{}", who,
+                        config.identity.value, (*listener)->describe(), config.upstream_socket,
+                        metrics_path.empty() ? "" : "; metrics on ", metrics_path));
+  if (!metrics_path.empty()) ::unlink(metrics_path.c_str());  // may fail once privileges are gone
+  return code;
 }
 
 }  // namespace nsmp::app

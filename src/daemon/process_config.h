@@ -21,6 +21,9 @@ struct ProcessConfig {
   // "LOG_LOCAL0", ...); empty: LOG_USER, oslo.log's default.
   std::string syslog_facility;
   bool debug = false;
+  // The single proxy's metrics and health over HTTP on this UNIX socket
+  // (src/metrics, docs/metrics.md); empty: none.
+  std::string metrics_socket;
 };
 
 }  // namespace nsmp::daemon

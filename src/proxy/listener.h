@@ -63,6 +63,8 @@ class Listener final : public event::Deletable,
   const Counters& counters() const { return counters_; }
   const UpstreamPool& upstreams() const { return upstreams_; }
   size_t sessionCount() const { return counters_.active; }
+  // Its listening sockets are open (false once stopped or retired).
+  bool accepting() const { return acceptor_.accepting(); }
   // Where it listens(ed), fixed at start(): "127.0.0.1:9697, [fe80::...]:9697".
   const std::string& describe() const { return acceptor_.describe(); }
 

@@ -362,12 +362,13 @@ void Session::logAccess(int status, const char* reason) {
   const uint64_t bytes = client_.bytesSent();
   c.bytes_to_client += bytes;
   // Tenths of a millisecond, formatted from integers (no floating point).
-  int64_t tenths = 0;
+  int64_t us = 0;
   if (request_start_ != event::TimePoint{}) {
-    tenths = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop.now() - request_start_)
-                 .count() /
-             100;
+    us = std::chrono::duration_cast<std::chrono::microseconds>(ctx_.loop.now() - request_start_)
+             .count();
   }
+  c.observeDuration(static_cast<uint64_t>(us));
+  const int64_t tenths = us / 100;
   std::string_view line = client_.requestLine();
   log::info("{}access {} \"{}\" {} {} {}.{}ms {}", ctx_.config.log_tag, peer_.ipPort(),
             line.empty() ? "-" : line, status, bytes, tenths / 10, tenths % 10, reason);

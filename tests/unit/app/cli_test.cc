@@ -208,6 +208,8 @@ std::vector<OptionCase> optionCases() {
       {"max_body_size", "2M", [](const Options& o) { EXPECT_EQ(o.listener.max_body, 2u << 20); }},
       {"engine", "haproxy", [](const Options& o) { EXPECT_EQ(o.engine, Engine::kHaproxy); }},
       {"engine", "native", [](const Options& o) { EXPECT_EQ(o.engine, Engine::kNative); }},
+      {"metrics_socket", "/run/m.sock",
+       [](const Options& o) { EXPECT_EQ(o.process.metrics_socket, "/run/m.sock"); }},
   };
 }
 

@@ -153,7 +153,7 @@ TEST_F(NodeTest, RefusesAServedUuidAndChangesNothing) {
 // what no producer would give it.
 TEST_F(NodeTest, RefusesAnUnsafeIdAndAddsNothing) {
   for (const char* bad : {"../../x", "a/b", "..", "a\x1b[2J"}) {
-    auto added = node_->add(config(bad));
+    auto added = addNow(config(bad));
     ASSERT_FALSE(added) << bad;
     EXPECT_TRUE(added.error().starts_with("network id '")) << added.error();
     EXPECT_NE(added.error().find("must be 1-255 printable ASCII"), std::string::npos);

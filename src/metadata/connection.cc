@@ -1,9 +1,6 @@
 #include "metadata/connection.h"
 
-#include <sys/socket.h>
-
 #include <cerrno>
-#include <cstring>
 
 #include "base/log.h"
 #include "base/log_escape.h"
@@ -13,7 +10,6 @@
 namespace nsmp::metadata {
 namespace {
 
-constexpr size_t kReadChunk = 16 * 1024;
 // Answers queued beyond this stop the processing of pipelined requests until
 // the client reads: a client that never reads cannot make us hold more.
 constexpr size_t kMaxOutput = 256 * 1024;
@@ -32,18 +28,26 @@ std::string_view firstValue(const Request& r, std::string_view name) {
 
 }  // namespace
 
-Connection::Connection(Server& server, net::Fd fd)
-    : server_(server), fd_(std::move(fd)), timer_(server.loop(), this) {
-  watcher_.fd = fd_.get();
-  watcher_.handler = this;
+Connection::Connection(Server& server)
+    : server_(server),
+      stream_(server.loop(), this),
+      timer_(server.loop(), this),
+      in_(inputLimit(server.config())),
+      out_(kMaxOutput) {
+  stream_.readToEofOnHangUp();
 }
 
 Connection::~Connection() = default;
 
-Status Connection::start() {
+Status Connection::start(net::Fd fd) {
   rearmTimer();
-  // Edge-triggered for both directions: drive() runs until EAGAIN.
-  return server_.loop().add(watcher_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+  // A UNIX socket raises an EPOLLOUT edge each time the peer reads: asked
+  // for only while an answer is blocked.
+  net::Stream::Out out = server_.config().front == Front::kNova ? net::Stream::Out::kAlways
+                                                                : net::Stream::Out::kWhenBlocked;
+  if (Status s = stream_.open(std::move(fd), out); !s) return s;
+  stream_.wake();  // data often arrives with the connection
+  return {};
 }
 
 void Connection::onIo(event::Watcher&, uint32_t events) {
@@ -52,6 +56,7 @@ void Connection::onIo(event::Watcher&, uint32_t events) {
     close();
     return;
   }
+  stream_.onEvents(events);
   drive();
 }
 
@@ -59,26 +64,22 @@ void Connection::drive() {
   // Bounded rounds: each either frees input room or drains output.
   for (int round = 0; round < 64 && phase_ != Phase::kClosed; ++round) {
     bool atLimit = readSome();
-    if (phase_ == Phase::kClosed) return;
     Stop stop = process();
     flushOutput();
     if (phase_ == Phase::kClosed) return;
-    bool drained = pendingOut() == 0;
+    bool drained = out_.empty();
     if (phase_ == Phase::kClosing) {
-      if (drained) close();
+      if (drained) linger();
       break;
     }
     if (stop == Stop::kBlockedOnOutput) {
       if (drained) continue;
       break;  // EPOLLOUT brings us back
     }
-    if (peerClosed_) {
+    if (stream_.eof()) {
       // A partial request can never complete; what was answered is written first.
-      if (drained) {
-        close();
-      } else {
-        phase_ = Phase::kClosing;
-      }
+      phase_ = Phase::kClosing;
+      if (drained) linger();
       break;
     }
     if (!atLimit) break;
@@ -87,32 +88,24 @@ void Connection::drive() {
 }
 
 bool Connection::readSome() {
-  if (phase_ == Phase::kClosing || peerClosed_) return false;
-  const size_t limit = inputLimit(server_.config());
-  while (in_.size() < limit) {
-    size_t old = in_.size();
-    size_t want = std::min(kReadChunk, limit - old);
-    in_.resize(old + want);
-    ssize_t n = ::recv(fd_.get(), in_.data() + old, want, 0);
-    in_.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
-    if (n > 0) continue;
-    if (n == 0) {
-      peerClosed_ = true;
-      return false;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      log::debug("metadata: recv: {}", std::strerror(errno));
-      close();
-    }
-    return false;
-  }
-  return true;
+  if (phase_ == Phase::kClosing) return false;
+  stream_.read(in_);
+  return in_.full();
+}
+
+// The last answer is out: FIN, then what the client still sends is dropped
+// until it closes (closing with unread input would send a RST that can
+// destroy the answer). Bounded by the idle timer; not while shutting down.
+void Connection::linger() {
+  stream_.shutdownWrite();
+  in_.clear();
+  in_.release();
+  if (stream_.drainToEof() || server_.shuttingDown()) close();
 }
 
 Connection::Stop Connection::process() {
   while (phase_ == Phase::kHead || phase_ == Phase::kBody) {
-    if (pendingOut() >= kMaxOutput) return Stop::kBlockedOnOutput;
+    if (out_.size() >= kMaxOutput) return Stop::kBlockedOnOutput;
     if (phase_ == Phase::kHead) {
       if (in_.empty()) {
         if (closeWhenIdle_) phase_ = Phase::kClosing;
@@ -127,7 +120,7 @@ Connection::Stop Connection::process() {
     }
     // kBody: the decoder reads Content-Length or chunked framing and stops at
     // the end of this message, leaving pipelined bytes in in_.
-    bodyPos_ += body_.decode(std::string_view(in_).substr(bodyPos_), *this);
+    in_.consume(body_.decode(in_.view(), *this));
     if (body_.failed()) {
       replyHttpError(http::replyForBodyError(body_.error()));
       return Stop::kNeedInput;
@@ -139,8 +132,8 @@ Connection::Stop Connection::process() {
 }
 
 bool Connection::startRequest() {
-  http::RequestHead head;  // views into in_, copied below before in_ can move
-  http::HeadStep step = http::readRequestHead(scanner_, in_, &head);
+  http::RequestHead head;  // views into in_, copied below before they are consumed
+  http::HeadStep step = http::readRequestHead(scanner_, in_.view(), &head);
   if (step.progress == http::HeadProgress::kIncomplete) return false;
   if (step.progress == http::HeadProgress::kRejected) {
     replyHttpError(step.reply);
@@ -156,7 +149,7 @@ bool Connection::startRequest() {
   keepAlive_ = facts.keep_alive;
   http10_ = facts.minor == 0;
   headOnly_ = facts.head_method;
-  bodyPos_ = head.size;
+  in_.consume(head.size);
   body_.start(facts.body, facts.content_length, server_.config().maxBody);
   if (body_.failed()) {
     replyHttpError(http::Reply::kBodyTooLarge);
@@ -181,8 +174,7 @@ void Connection::finishRequest() {
   bool closing = !keepAlive_ || closeWhenIdle_ || server_.shuttingDown();
   queue(serializeResponse(response, headOnly_, closing, http10_ && keepAlive_));
   logAccess(response);
-  in_.erase(0, bodyPos_);
-  bodyPos_ = 0;
+  if (in_.empty()) in_.release();  // an idle connection holds no block
   scanner_.reset();
   timingRequest_ = false;
   phase_ = closing ? Phase::kClosing : Phase::kHead;
@@ -222,7 +214,6 @@ void Connection::replyError(int status, const char* reason, bool closeAfter) {
   queue(serializeResponse(response, false, closeAfter, false));
   logAccess(response);
   in_.clear();
-  bodyPos_ = 0;
   timingRequest_ = false;
   phase_ = Phase::kClosing;
 }
@@ -233,38 +224,33 @@ void Connection::replyHttpError(http::Reply reply) {
   replyError(info.status, info.reason);
 }
 
-void Connection::queue(std::string bytes) {
-  if (outPos_ == out_.size()) {
-    out_ = std::move(bytes);
-    outPos_ = 0;
-  } else {
-    out_.append(bytes);
-  }
+void Connection::queue(std::string_view bytes) {
+  // An answer is queued whole, however large (the data file decides): the
+  // limit grows for it, and process() queues no next answer while out_ holds
+  // kMaxOutput or more.
+  if (bytes.size() > out_.room()) out_.setLimit(out_.size() + bytes.size());
+  out_.append(bytes);
 }
 
 void Connection::flushOutput() {
-  while (phase_ != Phase::kClosed && outPos_ < out_.size()) {
-    ssize_t n = ::send(fd_.get(), out_.data() + outPos_, out_.size() - outPos_, MSG_NOSIGNAL);
-    if (n > 0) {
-      outPos_ += static_cast<size_t>(n);
-      wrote_ = true;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    log::debug("metadata: send: {}", std::strerror(errno));
+  if (phase_ == Phase::kClosed || out_.empty()) return;
+  size_t sent = 0;
+  net::Stream::Flush result = stream_.flush(out_, &sent);
+  if (sent > 0) wrote_ = true;
+  if (result == net::Stream::Flush::kFailed) {
+    log::debug("metadata: send: {}", errnoText(errno));
     close();
-    return;
+  } else if (result == net::Stream::Flush::kDone) {
+    out_.release();
+    out_.setLimit(kMaxOutput);
   }
-  out_.clear();
-  outPos_ = 0;
 }
 
 void Connection::rearmTimer() {
   if (phase_ == Phase::kClosed) return;
   const ServerConfig& c = server_.config();
   // Fixed durations only: the loop keeps one timer list per duration.
-  if (pendingOut() > 0) {
+  if (!out_.empty()) {
     if (timerKind_ != TimerKind::kWrite || wrote_) timer_.arm(c.writeTimeout);
     timerKind_ = TimerKind::kWrite;
     wrote_ = false;
@@ -293,16 +279,18 @@ void Connection::onTimer(event::Timer&) {
 
 void Connection::closeWhenIdle() {
   closeWhenIdle_ = true;
-  if (phase_ == Phase::kHead && in_.empty() && pendingOut() == 0) close();
+  bool between = phase_ == Phase::kHead && in_.empty() && out_.empty();
+  bool lingering = phase_ == Phase::kClosing && stream_.wroteEof();
+  if (between || lingering) close();
 }
 
 void Connection::close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
   timer_.cancel();
-  server_.loop().remove(watcher_);
-  watcher_.fd = -1;  // events already queued for this fd are ignored
-  fd_.reset();
+  stream_.close();  // events already queued for this fd are ignored
+  in_.release();
+  out_.release();
   server_.release(this);
 }
 

@@ -1,18 +1,23 @@
 // One client connection of the metadata server (server.h): reads requests,
 // answers them in order (pipelining allowed, keep-alive unless the client
 // says "Connection: close" or speaks HTTP/1.0 without keep-alive), closes on
-// any framing error after a 4xx. Never deletes itself: it asks the Server to
-// release it, which defers the deletion past the current loop turn.
+// any framing error after a 4xx. The socket is a net::Stream: its reads,
+// flushes and lingering close are the proxy's. Never deletes itself: it asks
+// the Server to release it, which defers the deletion past the current loop
+// turn.
 #pragma once
 
-#include <string>
+#include <string_view>
 
+#include "base/buffer.h"
+#include "base/intrusive_list.h"
 #include "event/loop.h"
 #include "http/body_decoder.h"
 #include "http/head_scanner.h"
 #include "http/reply.h"
 #include "metadata/message.h"
 #include "net/fd.h"
+#include "net/stream.h"
 
 namespace nsmp::metadata {
 
@@ -23,22 +28,25 @@ class Connection final : public event::IoHandler,
                          public event::Deletable,
                          private http::BodySink {
  public:
-  Connection(Server& server, net::Fd fd);
+  explicit Connection(Server& server);
   ~Connection() override;
 
-  Status start();
+  Status start(net::Fd fd);
   void onIo(event::Watcher& w, uint32_t events) override;
   // Reads, answers and writes as far as the socket allows.
   void onTimer(event::Timer& t) override;
-  // Shutdown: close now if between requests, else after the current answer.
+  // Shutdown: close now if between requests (or lingering after the last
+  // answer), else after the current answer.
   void closeWhenIdle();
   void close();  // idempotent
+
+  ListHook<Connection> hook;  // the server's list of connections
 
  private:
   enum class Phase : uint8_t {
     kHead,     // waiting for (the rest of) a request head
     kBody,     // head parsed, reading the body
-    kClosing,  // the last answer is queued; close once written
+    kClosing,  // the last answer is queued; once written: FIN, then input dropped until EOF
     kClosed,
   };
 
@@ -52,23 +60,19 @@ class Connection final : public event::IoHandler,
   void finishRequest();
   void replyError(int status, const char* reason, bool close = true);
   void replyHttpError(http::Reply reply);
-  void queue(std::string bytes);
+  void queue(std::string_view bytes);
   void flushOutput();
+  void linger();
   void rearmTimer();
   void logAccess(const Response& response);
-  size_t pendingOut() const { return out_.size() - outPos_; }
   void onBodyData(std::string_view data) override;
 
   Server& server_;
-  net::Fd fd_;
-  event::Watcher watcher_;
+  net::Stream stream_;
   event::Timer timer_;
   Phase phase_ = Phase::kHead;
-  std::string in_;
-  size_t bodyPos_ = 0;  // kBody: next byte of in_ to hand to the parser
-  std::string out_;
-  size_t outPos_ = 0;
-  bool peerClosed_ = false;
+  Buffer in_;           // limit: the largest request (head limits + maxBody + framing)
+  Buffer out_;          // answers not yet written
   bool wrote_ = false;  // output progressed since the write timer was armed
   TimerKind timerKind_ = TimerKind::kNone;
   bool closeWhenIdle_ = false;

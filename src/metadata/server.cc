@@ -1,16 +1,11 @@
 #include "metadata/server.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <vector>
+#include <algorithm>
 
 #include "base/log.h"
-#include "metadata/connection.h"
-#include "net/address.h"
 #include "net/socket.h"
 
 namespace nsmp::metadata {
@@ -21,22 +16,28 @@ Server::Server(event::Loop& loop, MetadataService& service, DataFileWatcher* wat
       service_(service),
       watcher_(watcher),
       config_(std::move(config)),
+      acceptor_(loop, *this, static_cast<uint32_t>(config_.maxConnections)),
       pollTimer_(loop, this),
       graceTimer_(loop, this) {}
 
 Server::~Server() {
-  connections_.clear();
   closeListener();
+  // Deleted now, not released: nothing may call back into a server going away.
+  connections_.forEach([this](Connection* c) {
+    connections_.remove(c);
+    delete c;
+  });
 }
 
 Status Server::start() {
   int backlog = static_cast<int>(std::max<size_t>(config_.maxConnections, 128));
+  net::Fd socket;
   if (config_.front == Front::kNova) {
     net::ListenSpec spec = config_.tcp;
     spec.backlog = backlog;
     Result<net::Fd> fd = net::listenTcp(spec);
     if (!fd) return fd.status();
-    listenFd_ = std::move(*fd);
+    socket = std::move(*fd);
   } else {
     // net::listenUnix() replaces a stale socket file; a live one belongs to a
     // running server, which must not lose its socket to a second one.
@@ -44,21 +45,19 @@ Status Server::start() {
       return Status(Code::kAlreadyExists, "another server is listening on the socket");
     Result<net::Fd> fd = net::listenUnix(config_.socketPath, backlog);
     if (!fd) return fd.status();
-    listenFd_ = std::move(*fd);
+    socket = std::move(*fd);
     boundSocket_ = true;
     if (config_.socketMode && ::chmod(config_.socketPath.c_str(), *config_.socketMode) != 0)
       return Status::fromErrno("chmod");
   }
-  listenWatcher_.fd = listenFd_.get();
-  listenWatcher_.handler = this;
-  if (Status s = loop_.add(listenWatcher_, EPOLLIN); !s) return s;
+  if (Status s = acceptor_.add(std::move(socket)); !s) return s;
   if (watcher_) pollTimer_.arm(config_.pollInterval);
   return {};
 }
 
 std::string Server::address() const {
   if (config_.front == Front::kAgent) return config_.socketPath;
-  return listenFd_.valid() ? net::localAddress(listenFd_.get()) : std::string("-");
+  return acceptor_.accepting() ? acceptor_.describe() : std::string("-");
 }
 
 Response Server::answer(const Request& request) {
@@ -66,40 +65,21 @@ Response Server::answer(const Request& request) {
   return service_.handle(request);
 }
 
-void Server::onIo(event::Watcher&, uint32_t) { acceptAll(); }
-
-void Server::acceptAll() {
-  // At maxConnections the rest waits in the kernel backlog; release() comes
-  // back here when a connection closes (edge-triggered: no new event would).
-  while (listenFd_.valid() && connections_.size() < config_.maxConnections) {
-    int fd = ::accept4(listenFd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        log::warning("metadata server: accept: {} (retrying when a connection closes)",
-                     std::strerror(errno));
-      return;
-    }
-    auto connection = std::make_unique<Connection>(*this, net::Fd(fd));
-    Connection* raw = connection.get();
-    connections_.emplace(raw, std::move(connection));
-    if (Status s = raw->start(); !s) {
-      log::warning("metadata server: {}", s.message());
-      raw->close();
-    }
+void Server::onAccept(net::Fd fd, const net::PeerAddress&) {
+  auto* connection = new Connection(*this);
+  connections_.pushBack(connection);
+  if (Status s = connection->start(std::move(fd)); !s) {
+    log::warning("metadata server: {}", s.message());
+    connection->close();
   }
 }
 
 void Server::release(Connection* connection) {
-  auto it = connections_.find(connection);
-  if (it == connections_.end()) return;
-  loop_.deferDelete(std::move(it->second));
-  connections_.erase(it);
-  if (shuttingDown_) {
-    if (connections_.empty()) drained();
-  } else {
-    acceptAll();
-  }
+  if (!IntrusiveList<Connection, &Connection::hook>::linked(connection)) return;
+  connections_.remove(connection);
+  loop_.deferDelete(std::unique_ptr<event::Deletable>(connection));
+  acceptor_.childClosed();  // below maxConnections again: accepts what waits in the backlog
+  if (shuttingDown_ && connections_.empty()) drained();
 }
 
 void Server::onTimer(event::Timer& timer) {
@@ -109,12 +89,10 @@ void Server::onTimer(event::Timer& timer) {
     return;
   }
   // Grace period over: whatever is still open is cut.
-  std::vector<Connection*> open;
-  for (auto& [raw, owned] : connections_) open.push_back(raw);
-  if (!open.empty())
+  if (!connections_.empty())
     log::warning("metadata server: closing {} connections at the end of the grace period",
-                 open.size());
-  for (Connection* c : open) c->close();
+                 connections_.size());
+  connections_.forEach([](Connection* c) { c->close(); });  // each releases itself
   drained();
 }
 
@@ -144,9 +122,7 @@ void Server::beginShutdown(event::Millis grace) {
   shuttingDown_ = true;
   closeListener();
   pollTimer_.cancel();
-  std::vector<Connection*> open;
-  for (auto& [raw, owned] : connections_) open.push_back(raw);
-  for (Connection* c : open) c->closeWhenIdle();  // may release() and erase
+  connections_.forEach([](Connection* c) { c->closeWhenIdle(); });  // may release() c
   if (connections_.empty()) {
     drained();
   } else {
@@ -166,11 +142,7 @@ void Server::drained() {
 }
 
 void Server::closeListener() {
-  if (listenFd_.valid()) {
-    loop_.remove(listenWatcher_);
-    listenWatcher_.fd = -1;
-    listenFd_.reset();
-  }
+  acceptor_.stop();
   if (boundSocket_) {
     ::unlink(config_.socketPath.c_str());
     boundSocket_ = false;

@@ -1,12 +1,14 @@
-// The metadata server's transport: a listening socket served from the
-// shared epoll loop (src/event) -- a UNIX socket for the proxy (Front::kAgent)
-// or TCP for a Neutron metadata agent (Front::kNova) -- HTTP/1.x heads found by http::HeadScanner
-// and parsed by llhttp (src/http), each request answered by
-// MetadataService (handle() or handleSigned(), by the front). One process may
-// run one Server per front on the same loop and service. Single-threaded; every resource is
-// bounded: connections (maxConnections: at the limit the listener stops accepting and the kernel
-// backlog queues), input and output bytes per connection, and the time a request, an idle
-// keep-alive connection or a slow reader may take.
+// The metadata server: a listening socket served from the shared epoll loop
+// (src/event) -- a UNIX socket for the proxy (Front::kAgent) or TCP for a
+// Neutron metadata agent (Front::kNova) -- accepted by net::Acceptor, each
+// connection a net::Stream, request heads read by the proxy's pipeline
+// (http::readRequestHead), each request answered by MetadataService (handle()
+// or handleSigned(), by the front). One process may run one Server per front
+// on the same loop and service. Single-threaded; every resource is bounded:
+// connections (maxConnections: at the limit the acceptor stops accepting and
+// the kernel backlog queues; out of descriptors, it retries), input and output
+// bytes per connection, and the time a request, an idle keep-alive connection
+// or a slow reader may take.
 //
 // The data file is polled once a second (DataFileWatcher) and a good new
 // version replaces the data for the next request.
@@ -17,11 +19,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
+#include "base/intrusive_list.h"
 #include "event/loop.h"
+#include "metadata/connection.h"
 #include "metadata/service.h"
 #include "metadata/watcher.h"
+#include "net/acceptor.h"
 #include "net/fd.h"
 #include "net/socket.h"
 
@@ -47,9 +51,7 @@ struct ServerConfig {
   event::Millis pollInterval{1'000};     // data file change check
 };
 
-class Connection;
-
-class Server final : public event::IoHandler, public event::TimerHandler {
+class Server final : public event::TimerHandler, private net::Acceptor::Handler {
  public:
   // `watcher` may be null (no reloads: tests that build the data in memory).
   Server(event::Loop& loop, MetadataService& service, DataFileWatcher* watcher,
@@ -68,7 +70,6 @@ class Server final : public event::IoHandler, public event::TimerHandler {
   // when the loop stops.
   void setOnDrained(std::function<void()> onDrained) { onDrained_ = std::move(onDrained); }
 
-  void onIo(event::Watcher& w, uint32_t events) override;
   void onTimer(event::Timer& t) override;
 
   // For Connection.
@@ -81,7 +82,7 @@ class Server final : public event::IoHandler, public event::TimerHandler {
   size_t connectionCount() const { return connections_.size(); }
 
  private:
-  void acceptAll();
+  void onAccept(net::Fd fd, const net::PeerAddress& peer) override;
   void pollDataFile();
   void closeListener();
   void drained();
@@ -90,11 +91,10 @@ class Server final : public event::IoHandler, public event::TimerHandler {
   MetadataService& service_;
   DataFileWatcher* watcher_;
   ServerConfig config_;
-  net::Fd listenFd_;
-  event::Watcher listenWatcher_;
+  net::Acceptor acceptor_;  // after config_: sized by maxConnections
   event::Timer pollTimer_;
   event::Timer graceTimer_;
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  IntrusiveList<Connection, &Connection::hook> connections_;
   std::function<void()> onDrained_;
   bool shuttingDown_ = false;
   bool drained_ = false;

@@ -1,16 +1,14 @@
 #include "node/control.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
+#include "base/buffer.h"
 #include "base/log.h"
 #include "net/socket.h"
+#include "net/stream.h"
 
 namespace nsmp::node {
 
@@ -19,17 +17,23 @@ struct ControlReply::Slot {
   bool sent = false;
 };
 
-class ControlServer::Connection final : public event::IoHandler, public event::Deletable {
+class ControlServer::Connection final : public event::IoHandler,
+                                        public event::Deletable,
+                                        public ControlServer::Listed {
  public:
-  Connection(ControlServer& server, net::Fd fd) : server_(server), fd_(std::move(fd)) {
-    watcher_.fd = fd_.get();
-    watcher_.handler = this;
+  explicit Connection(ControlServer& server)
+      : server_(server), stream_(server.loop_, this), in_(kMaxLine + 2), out_(kOutLimit) {}
+
+  Status start(net::Fd fd) {
+    // A UNIX socket: EPOLLOUT only while a reply is blocked.
+    if (Status s = stream_.open(std::move(fd), net::Stream::Out::kWhenBlocked); !s) return s;
+    stream_.wake();  // the request often arrives with the connection
+    return {};
   }
 
-  bool start() { return server_.loop_.add(watcher_, EPOLLIN | EPOLLOUT | EPOLLRDHUP).ok(); }
-
-  void onIo(event::Watcher&, uint32_t) override {
-    if (!fd_.valid()) return;
+  void onIo(event::Watcher&, uint32_t events) override {
+    if (closed_) return;
+    stream_.onEvents(events);
     if (!closing_ && !waiting_) readLines();
     flush();
   }
@@ -38,62 +42,62 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
   // the handler's return, the lines after it are read and answered now.
   void answered(std::string line) {
     waiting_.reset();  // later sends of the same reply find nothing
-    out_ += line;
-    out_ += '\n';
-    if (in_handler_ || !fd_.valid()) return;
+    line += '\n';
+    queue(line);
+    if (in_handler_ || closed_) return;
     answerLines();
     if (!closing_ && !waiting_) readLines();
     flush();
   }
 
   void close() {
-    if (!fd_.valid()) return;
+    if (std::exchange(closed_, true)) return;
     waiting_.reset();
-    watcher_.fd = -1;
-    fd_.reset();
+    stream_.close();
+    in_.release();
+    out_.release();
     server_.closed(this);
   }
 
-  Connection* next = nullptr;
-  Connection* prev = nullptr;
-
  private:
+  // The output buffer's usual limit; a reply is queued whole (queue()).
+  static constexpr size_t kOutLimit = 64 * 1024;
+
   void readLines() {
-    char buf[16384];
     while (!waiting_ && !closing_) {
-      ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
-      if (n > 0) {
-        in_.append(buf, static_cast<size_t>(n));
+      if (stream_.read(in_) > 0) {
         answerLines();
         continue;
       }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      if (!stream_.eof()) return;  // nothing more for now, or in_ holds a line in waiting
       // End of requests: a last line without its newline still counts.
       closing_ = true;
-      if (!in_.empty()) answer(std::move(in_));
+      std::string last(in_.view());
       in_.clear();
+      if (!last.empty()) answer(std::move(last));
     }
   }
 
   // Answers the complete lines buffered, up to one whose reply is awaited.
   void answerLines() {
-    size_t start = 0;
-    for (size_t nl; !waiting_ && (nl = in_.find('\n', start)) != std::string::npos;
-         start = nl + 1) {
-      std::string_view line(in_.data() + start, nl - start);
+    while (!waiting_ && !closing_) {
+      std::string_view rest = in_.view();
+      size_t nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;
+      std::string_view line = rest.substr(0, nl);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.size() > kMaxLine) return refuseLongLine();
-      if (!line.empty()) answer(std::string(line));
+      std::string request(line);
+      in_.consume(nl + 1);
+      if (!request.empty()) answer(std::move(request));
     }
-    in_.erase(0, start);
-    if (!waiting_ && in_.size() > kMaxLine) refuseLongLine();
+    if (!waiting_ && !closing_ && in_.size() > kMaxLine) refuseLongLine();
   }
 
   // Answers, then closes: what follows the line cannot be framed reliably.
   void refuseLongLine() {
     in_.clear();
-    out_ += server_.too_long_;
-    out_ += '\n';
+    queue(server_.too_long_ + '\n');
     closing_ = true;
   }
 
@@ -104,24 +108,35 @@ class ControlServer::Connection final : public event::IoHandler, public event::D
     in_handler_ = false;
   }
 
+  // A reply is ours, not the peer's: queued whole, the limit growing for it.
+  void queue(std::string_view bytes) {
+    if (bytes.size() > out_.room()) out_.setLimit(out_.size() + bytes.size());
+    out_.append(bytes);
+  }
+
+  // A UNIX socket: input left unread at close() does not destroy the
+  // replies the peer has yet to read, so no lingering close is needed.
   void flush() {
-    while (!out_.empty()) {
-      ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) return;  // EPOLLOUT resumes
+    if (closed_) return;
+    switch (stream_.flush(out_)) {
+      case net::Stream::Flush::kBlocked:
+        return;  // EPOLLOUT resumes
+      case net::Stream::Flush::kFailed:
         return close();
-      }
-      out_.erase(0, static_cast<size_t>(n));
+      case net::Stream::Flush::kDone:
+        out_.release();
+        out_.setLimit(kOutLimit);
+        break;
     }
     if (closing_ && !waiting_) close();
   }
 
   ControlServer& server_;
-  net::Fd fd_;
-  event::Watcher watcher_;
-  std::string in_;
-  std::string out_;
+  net::Stream stream_;
+  Buffer in_;             // a longest line and its CRLF
+  Buffer out_;            // replies not yet written
   bool closing_ = false;  // no more requests: close once the replies are out
+  bool closed_ = false;
   // Set while a request awaits its reply; the only owner of the slot the
   // ControlReply points to, so resetting it disarms that reply.
   std::shared_ptr<ControlReply::Slot> waiting_;
@@ -147,73 +162,40 @@ daemon::StartupResult<std::unique_ptr<ControlServer>> ControlServer::open(event:
   ::umask(old_mask);
   if (!fd) return daemon::StartupError{"control socket " + path + ": " + fd.status().message()};
   std::unique_ptr<ControlServer> server(
-      new ControlServer(loop, path, std::move(*fd), std::move(handler), std::move(too_long)));
-  if (Status s = loop.add(server->watcher_, EPOLLIN); !s) {
+      new ControlServer(loop, path, std::move(handler), std::move(too_long)));
+  if (Status s = server->acceptor_.add(std::move(*fd)); !s) {
     return daemon::StartupError{"control socket " + path + ": " + s.message()};
   }
   return server;
 }
 
-ControlServer::ControlServer(event::Loop& loop, std::string path, net::Fd fd, Handler handler,
+ControlServer::ControlServer(event::Loop& loop, std::string path, Handler handler,
                              std::string too_long)
     : loop_(loop),
       path_(std::move(path)),
-      fd_(std::move(fd)),
-      accept_retry_(loop, this),
       handler_(std::move(handler)),
-      too_long_(std::move(too_long)) {
-  watcher_.fd = fd_.get();
-  watcher_.handler = this;
-}
+      too_long_(std::move(too_long)),
+      acceptor_(loop, *this, static_cast<uint32_t>(kMaxConnections)) {}
 
 ControlServer::~ControlServer() {
-  while (connections_) connections_->close();
-  if (fd_.valid()) ::unlink(path_.c_str());
+  acceptor_.stop();  // a connection closing below must not accept another
+  while (!connections_.empty()) static_cast<Connection*>(connections_.front())->close();
+  ::unlink(path_.c_str());
 }
 
-void ControlServer::onIo(event::Watcher&, uint32_t) { acceptAll(); }
-
-void ControlServer::onTimer(event::Timer&) { acceptAll(); }
-
-void ControlServer::acceptAll() {
-  for (;;) {
-    int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EAGAIN) {
-        out_of_fds_ = false;
-        return;
-      }
-      if (!std::exchange(out_of_fds_, true)) {
-        log::warning("control socket accept: {}; retrying every 100 ms", std::strerror(errno));
-      }
-      accept_retry_.arm(event::Millis(100));
-      return;
-    }
-    if (count_ >= kMaxConnections) {
-      log::warning("control socket: {} connections open already; closing a new one",
-                   kMaxConnections);
-      ::close(fd);
-      continue;
-    }
-    auto* c = new Connection(*this, net::Fd(fd));
-    c->next = connections_;
-    if (connections_) connections_->prev = c;
-    connections_ = c;
-    ++count_;
-    if (!c->start()) c->close();
+void ControlServer::onAccept(net::Fd fd, const net::PeerAddress&) {
+  auto* c = new Connection(*this);
+  connections_.pushBack(c);
+  if (Status s = c->start(std::move(fd)); !s) {
+    log::warning("control socket {}: {}", path_, s.message());
+    c->close();
   }
 }
 
 void ControlServer::closed(Connection* c) {
-  if (c->prev) {
-    c->prev->next = c->next;
-  } else {
-    connections_ = c->next;
-  }
-  if (c->next) c->next->prev = c->prev;
-  --count_;
+  connections_.remove(c);
   loop_.deferDelete(std::unique_ptr<event::Deletable>(c));
+  acceptor_.childClosed();
 }
 
 }  // namespace nsmp::node

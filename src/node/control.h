@@ -4,8 +4,9 @@
 // writes the replies back. A handler may answer later (an add waits for the
 // root helper): the connection then reads no further line until it has, so
 // replies stay in order, while other connections and the event loop go on.
-// Connections are few and rare, so simplicity wins over speed here:
-// std::string buffers, one handler call per line.
+// Connections are few and rare, so simplicity wins over speed here: one
+// handler call per line. Accepting (at most kMaxConnections at a time; the
+// rest wait in the backlog) is net::Acceptor's, each connection a net::Stream.
 #pragma once
 
 #include <cstddef>
@@ -14,8 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/intrusive_list.h"
 #include "daemon/startup_result.h"
 #include "event/loop.h"
+#include "net/acceptor.h"
 #include "net/fd.h"
 
 namespace nsmp::node {
@@ -33,7 +36,7 @@ class ControlReply {
   std::weak_ptr<Slot> slot_;
 };
 
-class ControlServer final : public event::IoHandler, public event::TimerHandler {
+class ControlServer final : private net::Acceptor::Handler {
  public:
   // Takes a request line (without its newline) and sends the reply line
   // (without its newline), at once or later.
@@ -41,6 +44,7 @@ class ControlServer final : public event::IoHandler, public event::TimerHandler 
   // Longest request line; a longer one is answered with `too_long` and the
   // connection is closed.
   static constexpr size_t kMaxLine = 1 << 20;
+  // Open at a time; further ones wait in the backlog until one closes.
   static constexpr size_t kMaxConnections = 64;
 
   // Listens on `path`, mode 0600. A socket file nobody answers on is
@@ -51,29 +55,23 @@ class ControlServer final : public event::IoHandler, public event::TimerHandler 
                                                                     std::string too_long);
   ~ControlServer();
 
-  void onIo(event::Watcher& w, uint32_t events) override;
-  // Accepts again after running out of descriptors: a connection left in the
-  // backlog then gets no new edge, and the operator's `ctl` would wait.
-  void onTimer(event::Timer& t) override;
-
  private:
   friend class ControlReply;
   class Connection;
-  ControlServer(event::Loop& loop, std::string path, net::Fd fd, Handler handler,
-                std::string too_long);
-  void acceptAll();
+  // Where the list hook is: Connection is complete only in control.cc.
+  struct Listed {
+    ListHook<Listed> hook;
+  };
+  ControlServer(event::Loop& loop, std::string path, Handler handler, std::string too_long);
+  void onAccept(net::Fd fd, const net::PeerAddress& peer) override;
   void closed(Connection* c);
 
   event::Loop& loop_;
   std::string path_;
-  net::Fd fd_;
-  event::Watcher watcher_;
-  event::Timer accept_retry_;
   Handler handler_;
   std::string too_long_;
-  Connection* connections_ = nullptr;  // intrusive list
-  size_t count_ = 0;
-  bool out_of_fds_ = false;  // warned once until accept works again
+  net::Acceptor acceptor_;
+  IntrusiveList<Listed, &Listed::hook> connections_;
 };
 
 }  // namespace nsmp::node

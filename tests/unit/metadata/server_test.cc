@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "fixture.h"
 
@@ -321,6 +323,37 @@ TEST_F(ServerTest, ConnectionLimitQueuesInTheBacklog) {
     second.send(get("/latest/meta-data/instance-id"));
     first.close();  // frees the slot: the server accepts the second
     EXPECT_EQ(bodyOf(second.response()), "i-00000002");
+  });
+}
+
+// Out of descriptors, accept() fails and the connection stays in the backlog,
+// where no new edge will ever come for it: only a retry can serve it (the
+// server used to wait for another connection to close -- with none open,
+// forever).
+TEST_F(ServerTest, AConnectionWaitingWhileOutOfFdsIsServedOnceFdsFreeUp) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the sanitizer runtime itself needs descriptors";
+#endif
+  serve([&] {
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    int probe = ::dup(0);
+    ASSERT_GE(probe, 0);
+    ::close(probe);
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(probe + 16);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+    std::vector<int> filler;  // every descriptor the limit allows but one, for the client
+    for (int fd; (fd = ::dup(0)) >= 0;) filler.push_back(fd);
+    ::close(filler.back());
+    filler.pop_back();
+    Client c(socket_);
+    ASSERT_TRUE(c.connected());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the server's accept fails
+    for (int fd : filler) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    c.send(get("/latest/meta-data/hostname"));  // data on the connection is no edge on the listener
+    EXPECT_EQ(bodyOf(c.response()), "vm2");
   });
 }
 

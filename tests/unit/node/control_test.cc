@@ -208,6 +208,21 @@ TEST_F(ControlServerTest, AConnectionWaitingWhileOutOfFdsIsServedOnceFdsFreeUp) 
   EXPECT_EQ(out, "<x>\n");
 }
 
+// As every server in the binary: at the limit a new connection waits in the
+// backlog (it used to be accepted and closed at once, unanswered).
+TEST_F(ControlServerTest, AtTheConnectionLimitANewConnectionWaitsUntilOneCloses) {
+  open();
+  std::vector<net::Fd> clients;
+  for (size_t i = 0; i < ControlServer::kMaxConnections; ++i) {
+    clients.push_back(connectAndSend("a\n"));
+  }
+  for (const net::Fd& c : clients) ASSERT_EQ(receive(c.get(), "<a>\n"), "<a>\n");
+  net::Fd waiting = connectAndSend("x\n");
+  EXPECT_EQ(receive(waiting.get()), "") << "answered over the limit";
+  clients.pop_back();  // one closes: the waiting one is accepted
+  EXPECT_EQ(receive(waiting.get(), "<x>\n"), "<x>\n");
+}
+
 TEST_F(ControlServerTest, AStaleSocketFileIsReplaced) {
   {
     Result<net::Fd> stale = net::listenUnix(path_);

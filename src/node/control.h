@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "event/loop.h"
 #include "net/fd.h"
 
@@ -45,10 +45,8 @@ class ControlServer final : public event::IoHandler, public event::TimerHandler 
 
   // Listens on `path`, mode 0600. A socket file nobody answers on is
   // replaced; one that answers belongs to another node: refused.
-  static daemon::StartupResult<std::unique_ptr<ControlServer>> open(event::Loop& loop,
-                                                                    const std::string& path,
-                                                                    Handler handler,
-                                                                    std::string too_long);
+  static Result<std::unique_ptr<ControlServer>> open(event::Loop& loop, const std::string& path,
+                                                     Handler handler, std::string too_long);
   ~ControlServer();
 
   void onIo(event::Watcher& w, uint32_t events) override;

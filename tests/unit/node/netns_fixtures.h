@@ -28,7 +28,7 @@ class NamespaceHolder {
     pid_ = ::fork();
     if (pid_ == 0) {
       char ok = ::unshare(CLONE_NEWNET) == 0 ? '1' : '0';
-      (void)::write(ready[1], &ok, 1);
+      [[maybe_unused]] ssize_t n = ::write(ready[1], &ok, 1);  // the parent reads "0" on EOF
       for (;;) ::pause();
     }
     ::close(ready[1]);

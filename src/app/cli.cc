@@ -63,15 +63,12 @@ std::string usageText() {
   return text;
 }
 
-ParseOutcome usageError(std::string message) {
-  return ParseOutcome{2, "", fmt::format("{}: {}\n", kProgram, message)};
-}
+Status usageError(std::string message) { return invalidArgument(std::move(message)); }
 
 // Settles what depends on several options and checks their combinations.
-// Returns an error message, or empty.
-std::string finish(ParseState& s) {
+Status finish(ParseState& s) {
   Options& o = s.options;
-  if (!s.network_id && !s.router_id) return "--network_id or --router_id is required";
+  if (!s.network_id && !s.router_id) return usageError("--network_id or --router_id is required");
   if (s.network_id && s.router_id) {
     log::warning(
         "both --network_id {} and --router_id {} given; proxying for the network only "
@@ -85,18 +82,20 @@ std::string finish(ParseState& s) {
 
   std::string interface = s.bind_interface;
   if (!s.bind_zone.empty()) {
-    std::string error;
-    if (!cli::parseInterface(s.bind_zone, &error)) return "--bind_host: zone " + error;
+    if (auto zone = cli::parseInterface(s.bind_zone); !zone) {
+      return usageError("--bind_host: zone " + zone.status().message());
+    }
     if (!interface.empty() && interface != s.bind_zone) {
-      return fmt::format("--bind_host says interface '{}' but --bind_interface says '{}'",
-                         s.bind_zone, interface);
+      return usageError(
+          fmt::format("--bind_host says interface '{}' but --bind_interface says '{}'", s.bind_zone,
+                      interface));
     }
     interface = s.bind_zone;
   }
   if (interface.empty() && cli::isIpv6LinkLocal(s.bind_host)) {
-    return fmt::format(
+    return usageError(fmt::format(
         "--bind_host: link-local address {} needs --bind_interface IF (the interface it is on)",
-        s.bind_host);
+        s.bind_host));
   }
   o.listener.binds = {proxy::BindAddress{s.bind_host, s.port, interface}};
 
@@ -113,9 +112,8 @@ std::string finish(ParseState& s) {
     if (log_file.front() != '/') log_file = s.log_dir + "/" + log_file;
   }
   if (!log_file.empty()) {
-    std::string error;
-    auto absolute = cli::parsePath(log_file, &error);
-    if (!absolute) return "--log-file: " + error;
+    auto absolute = cli::parsePath(log_file);
+    if (!absolute) return absolute.status().withContext("--log-file");
     o.process.log_target = daemon::LogTarget::kFile;
     o.process.log_file = *absolute;
   } else if (s.use_syslog) {
@@ -123,7 +121,7 @@ std::string finish(ParseState& s) {
   }
   o.process.log_tag = fmt::format("{}-{}", kProgram, o.listener.uuid);
   if (!o.process.metrics_socket.empty() && o.engine == Engine::kHaproxy) {
-    return "--metrics_socket needs the native engine (drop --engine haproxy)";
+    return invalidArgument("--metrics_socket needs the native engine (drop --engine haproxy)");
   }
   return {};
 }
@@ -132,7 +130,7 @@ std::string finish(ParseState& s) {
 
 namespace {
 
-ParseOutcome parse(const std::vector<std::string>& args, bool listener_only, Options* out) {
+Result<Command> parse(const std::vector<std::string>& args, bool listener_only) {
   ParseState state;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -159,20 +157,19 @@ ParseOutcome parse(const std::vector<std::string>& args, bool listener_only, Opt
       return usageError(fmt::format("{} is a process option (give it to node)", shown));
     }
 
-    std::string error;
     if (spec->flag) {
       bool on = !negated;
       if (inline_value) {
         if (negated) return usageError(fmt::format("{} takes no value", shown));
-        auto parsed = cli::parseBool(*inline_value, &error);
-        if (!parsed) return usageError(fmt::format("{}: {}", shown, error));
+        auto parsed = cli::parseBool(*inline_value);
+        if (!parsed) return parsed.status().withContext(shown);
         on = *parsed;
       }
       spec->flag(state, on);
-      if (state.help) return ParseOutcome{0, usageText(), ""};
+      if (state.help) return Command{{}, usageText()};
       if (state.version) {
-        return ParseOutcome{
-            0, fmt::format("{} {} (commit {})\n", kProgram, projectVersion(), buildCommit()), ""};
+        return Command{
+            {}, fmt::format("{} {} (commit {})\n", kProgram, projectVersion(), buildCommit())};
       }
       continue;
     }
@@ -187,37 +184,36 @@ ParseOutcome parse(const std::vector<std::string>& args, bool listener_only, Opt
       }
       value = args[++i];
     }
-    if (!spec->value(state, value, &error)) {
-      return usageError(fmt::format("{}: {}", shown, error));
-    }
+    if (Status s = spec->value(state, value); !s) return s.withContext(shown);
   }
-  if (std::string error = finish(state); !error.empty()) return usageError(error);
-  *out = std::move(state.options);
-  return ParseOutcome{};
+  if (Status s = finish(state); !s) return s;
+  return Command{std::move(state.options), ""};
 }
 
 }  // namespace
 
-ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out) {
-  return parse(args, false, out);
-}
+Result<Command> parseArguments(const std::vector<std::string>& args) { return parse(args, false); }
 
-ParseOutcome parseListenerArguments(const std::vector<std::string>& args, Options* out) {
-  return parse(args, true, out);
+Result<Command> parseListenerArguments(const std::vector<std::string>& args) {
+  return parse(args, true);
 }
 
 std::optional<int> parseCommandLine(int argc, char** argv, Options* out) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-  ParseOutcome outcome = parseArguments(args, out);
-  if (!outcome.output.empty()) {
-    std::fputs(outcome.output.c_str(), stdout);
-    std::fflush(stdout);
-  }
-  if (!outcome.error.empty()) {
-    std::fputs(outcome.error.c_str(), stderr);
+  Result<Command> command = parseArguments(args);
+  if (!command) {
+    std::fprintf(stderr, "%s: %s\n", std::string(kProgram).c_str(),
+                 command.status().message().c_str());
     std::fflush(stderr);
+    return 2;
   }
-  return outcome.exit_code;
+  if (!command->print.empty()) {
+    std::fputs(command->print.c_str(), stdout);
+    std::fflush(stdout);
+    return 0;
+  }
+  *out = std::move(command->options);
+  return std::nullopt;
 }
 
 }  // namespace nsmp::app

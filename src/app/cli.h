@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "daemon/process_config.h"
 #include "proxy/config.h"
 
@@ -32,19 +33,22 @@ struct Options {
 // --router_id logs a warning (nsmp::log) and uses the network id.
 std::optional<int> parseCommandLine(int argc, char** argv, Options* out);
 
-// The same without touching stdout/stderr, for tests. `args` excludes
-// argv[0]. `output` is what goes to stdout (help, version); `error` the
-// usage line for stderr, with its newline.
-struct ParseOutcome {
-  std::optional<int> exit_code;
-  std::string output;
-  std::string error;
+// What a command line asks for: run with `options`, or print `print` (the
+// help or the version) to stdout and exit 0.
+struct Command {
+  Options options;
+  std::string print;  // not empty: --help or --version was given
 };
-ParseOutcome parseArguments(const std::vector<std::string>& args, Options* out);
+
+// The same without touching stdout/stderr, for tests. `args` excludes
+// argv[0]. A usage error is kInvalidArgument with the line to fix, without
+// the program name or a newline ("--metadata_port: 'abc' is not a port
+// number (1-65535, or 0 for any free port)").
+Result<Command> parseArguments(const std::vector<std::string>& args);
 
 // The listener options alone, for the node's `add` (docs/node.md): a process
-// option gets exit code 2 and "--pid_file is a process option (give it to
-// node)". Only out->listener is meaningful afterwards.
-ParseOutcome parseListenerArguments(const std::vector<std::string>& args, Options* out);
+// option is refused ("--pid_file is a process option (give it to node)").
+// Only options.listener is meaningful afterwards.
+Result<Command> parseListenerArguments(const std::vector<std::string>& args);
 
 }  // namespace nsmp::app

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "app/cli.h"
+#include "base/result.h"
 
 namespace nsmp::app::cli {
 
@@ -30,8 +31,8 @@ struct ParseState {
   bool version = false;
 };
 
-// Stores `value` or sets *error ("'abc' is not ...", without the option name).
-using ValueFn = bool (*)(ParseState& state, std::string_view value, std::string* error);
+// Stores `value` or says why not ("'abc' is not ...", without the option name).
+using ValueFn = Status (*)(ParseState& state, std::string_view value);
 using FlagFn = void (*)(ParseState& state, bool on);
 
 struct OptionSpec {

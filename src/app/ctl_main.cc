@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/node_main.h"
+#include "base/result.h"
 #include "net/fd.h"
 
 namespace nsmp::app {
@@ -80,7 +81,7 @@ std::optional<int> addRequest(const std::vector<std::string>& args, json* reques
     std::ifstream in(*file, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    if (!in) return failure("cannot read " + *file + ": " + std::strerror(errno));
+    if (!in) return failure(Status::fromErrno("cannot read " + *file).message());
     (*request)["haproxy_config"] = text.str();
     return std::nullopt;
   }
@@ -91,19 +92,16 @@ std::optional<int> addRequest(const std::vector<std::string>& args, json* reques
 }
 
 // Sends one line, reads one line back (bounded in time).
-std::optional<std::string> ask(const std::string& path, const std::string& line,
-                               std::string* error) {
+Result<std::string> ask(const std::string& path, const std::string& line) {
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
   if (path.size() >= sizeof sun.sun_path) {
-    *error = "control socket path too long: " + path;
-    return std::nullopt;
+    return invalidArgument("control socket path too long: " + path);
   }
   std::memcpy(sun.sun_path, path.data(), path.size());
   net::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid() || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-    *error = "cannot reach the node at " + path + ": " + std::strerror(errno);
-    return std::nullopt;
+    return Status::fromErrno("cannot reach the node at " + path);
   }
   timeval tv{60, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -113,8 +111,7 @@ std::optional<std::string> ask(const std::string& path, const std::string& line,
     ssize_t n = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      *error = "cannot send to the node at " + path + ": " + std::strerror(errno);
-      return std::nullopt;
+      return Status::fromErrno("cannot send to the node at " + path);
     }
     sent += static_cast<size_t>(n);
   }
@@ -124,8 +121,7 @@ std::optional<std::string> ask(const std::string& path, const std::string& line,
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      *error = "no reply from the node at " + path + ": " + std::strerror(errno);
-      return std::nullopt;
+      return Status::fromErrno("no reply from the node at " + path);
     }
     if (n == 0) break;
     reply.append(buf, static_cast<size_t>(n));
@@ -165,9 +161,8 @@ int ctlMain(int argc, char** argv) {
     return usage("unknown command '" + command + "' (add, remove, list, metrics or health)");
   }
 
-  std::string error;
-  auto reply = ask(control, request.dump(), &error);
-  if (!reply) return failure(error);
+  auto reply = ask(control, request.dump());
+  if (!reply) return failure(reply.status().message());
   json parsed = json::parse(*reply, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("ok")) {
     return failure("unexpected reply from the node: " + reply->substr(0, 200));

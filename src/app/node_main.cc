@@ -163,11 +163,11 @@ int nodeMain(int argc, char** argv) {
   // also gives up root. Forked first: it keeps nothing but its channel.
   bool separate = !process.user.empty() || !process.group.empty();
   auto helper = node::forkHelper();
-  if (!helper) return fail(helper.error());
+  if (!helper) return fail(helper.status().message());
   event::Loop loop;
   if (Status s = loop.init(); !s) return fail(s.message());
   auto opener = node::helperOpener(loop, std::move(*helper));
-  if (!opener) return fail(opener.error());
+  if (!opener) return fail(opener.status().message());
   proxy::Worker worker(loop);
   node::Node node(worker, std::move(*opener));
   auto control = node::ControlServer::open(
@@ -177,7 +177,7 @@ int nodeMain(int argc, char** argv) {
                           [reply](std::string answer) { reply.send(std::move(answer)); });
       },
       controlLineTooLongReply());
-  if (!control) return fail(control.error());
+  if (!control) return fail(control.status().message());
   // In the node's own (host) namespace, and only when asked: never where a VM is.
   metrics::Endpoint metrics(loop, worker);
   if (options.metrics_listen) {
@@ -188,7 +188,7 @@ int nodeMain(int argc, char** argv) {
     if (!fd) return fail("--metrics-listen: " + fd.status().message());
   }
   if (separate) {
-    if (auto s = daemon::dropPrivileges(start.credentials()); !s) return fail(s.error());
+    if (auto s = daemon::dropPrivileges(start.credentials()); !s) return fail(s.message());
   }
   return serve(
       loop, worker, start,

@@ -56,20 +56,14 @@ void add(node::Node& node, const json& request, const ReplyTo& reply) {
       if (!a.is_string()) return refused("\"args\" must be a list of strings");
       words.push_back(a.get<std::string>());
     }
-    Options options;
-    ParseOutcome outcome = parseListenerArguments(words, &options);
-    if (outcome.exit_code) {
-      std::string why =
-          outcome.error.empty() ? "--help and --version are not listener options" : outcome.error;
-      if (why.starts_with("ns-metadata-proxy: ")) why.erase(0, 19);
-      while (!why.empty() && why.back() == '\n') why.pop_back();
-      return refused(why);
-    }
-    config = std::move(options.listener);
+    Result<Command> command = parseListenerArguments(words);
+    if (!command) return refused(command.status().message());
+    if (!command->print.empty()) return refused("--help and --version are not listener options");
+    config = std::move(command->options.listener);
   } else {
     if (!haproxy_text->is_string()) return refused("\"haproxy_config\" must be a string");
     auto parsed = haproxy::parseHaproxyConfig(haproxy_text->get_ref<const std::string&>());
-    if (!parsed) return refused("haproxy config: " + parsed.error());
+    if (!parsed) return refused("haproxy config: " + parsed.status().message());
     config = std::move(parsed->listener);
     warnings = parsed->warnings;
     for (std::string& w : processSettingsNotApplied(*parsed)) warnings.push_back(std::move(w));
@@ -80,7 +74,7 @@ void add(node::Node& node, const json& request, const ReplyTo& reply) {
   }
   std::string netns = config.netns;
   node.add(std::move(config), [reply, netns, warnings](node::Node::Added added) {
-    if (!added) return reply(refuse(added.error()));
+    if (!added) return reply(refuse(added.status().message()));
     reply(dump(json{{"ok", true},
                     {"uuid", (*added)->config().uuid},
                     {"netns", netns},
@@ -136,7 +130,7 @@ std::string answerAtOnce(node::Node& node, std::string_view line, const ReplyTo&
     }
     std::string uuid = request["uuid"].get<std::string>();
     auto left = node.remove(uuid);
-    if (!left) return refuse(left.error());
+    if (!left) return refuse(left.status().message());
     return dump(json{{"ok", true}, {"uuid", uuid}, {"draining", *left}});
   }
   if (op == "list") {

@@ -35,9 +35,8 @@ constexpr proxy::Millis kShutdownGrace{4000};
 bool setUpLogging(const daemon::ProcessConfig& process) {
   log::setDebug(process.debug);
   if (process.log_target == daemon::LogTarget::kFile) {
-    std::string error;
-    if (!log::useFile(process.log_file, &error)) {
-      std::fprintf(stderr, "ns-metadata-proxy: %s\n", error.c_str());
+    if (Status s = log::useFile(process.log_file); !s) {
+      std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.message().c_str());
       return false;
     }
   } else if (process.log_target == daemon::LogTarget::kSyslog) {
@@ -105,21 +104,21 @@ std::optional<int> ProcessStart::begin() {
   if (!setUpLogging(process_)) return 1;
   auto creds = daemon::resolveCredentials(process_.user, process_.group);
   if (!creds) {
-    log::error("{}", creds.error());
+    log::error("{}", creds.status().message());
     log::flush();
     if (process_.log_target != daemon::LogTarget::kStderr) {
-      std::fprintf(stderr, "ns-metadata-proxy: %s\n", creds.error().c_str());
+      std::fprintf(stderr, "ns-metadata-proxy: %s\n", creds.status().message().c_str());
     }
     return 1;
   }
   credentials_ = *creds;
   if (auto s = daemonizer_.start(); !s) {
-    std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.error().c_str());
+    std::fprintf(stderr, "ns-metadata-proxy: %s\n", s.message().c_str());
     return 1;
   }
   if (!process_.pid_file.empty()) {
     auto p = daemon::Pidfile::acquire(process_.pid_file);
-    if (!p) return failStartup(daemonizer_, p.error());
+    if (!p) return failStartup(daemonizer_, p.status().message());
     pidfile_.emplace(std::move(*p));
   }
   return std::nullopt;
@@ -134,11 +133,8 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
     log::warning("open-file limit {} is below the {} that maxconn {} may need", limit,
                  daemon::fdsFor(config.maxconn), config.maxconn);
   }
-  std::vector<net::Fd> sockets;
-  std::string bind_error;
-  if (!proxy::openListeningSockets(config, "", &sockets, &bind_error)) {
-    return failStartup(daemonizer, bind_error);
-  }
+  auto sockets = proxy::openListeningSockets(config, "");
+  if (!sockets) return failStartup(daemonizer, sockets.status().message());
   // Before privileges are dropped, like the listening sockets: the path may
   // be where only root writes. A UNIX path, never a TCP port: this process
   // runs in the tenant's namespace, where a VM could reach a port.
@@ -152,12 +148,12 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
     metrics_fd = std::move(*fd);
   }
   if (auto s = daemon::dropPrivileges(start.credentials()); !s)
-    return failStartup(daemonizer, s.error());
+    return failStartup(daemonizer, s.message());
 
   event::Loop loop;
   if (Status s = loop.init(); !s) return failStartup(daemonizer, s.message());
   proxy::Worker worker(loop);
-  Result<proxy::Listener*> listener = worker.addListener(config, std::move(sockets));
+  Result<proxy::Listener*> listener = worker.addListener(config, std::move(*sockets));
   if (!listener) return failStartup(daemonizer, listener.status().message());
   metrics::Endpoint metrics(loop, worker);
   if (metrics_fd.valid()) {

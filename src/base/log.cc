@@ -86,19 +86,16 @@ void useStderr() {
   s.sink = Sink::kStderr;
 }
 
-bool useFile(const std::string& path, std::string* error) {
+Status useFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) {
-    if (error) *error = "cannot open log file " + path + ": " + std::strerror(errno);
-    return false;
-  }
+  if (fd < 0) return Status::fromErrno("cannot open log file " + path);
   flush();
   State& s = state();
   closeFile(s);
   s.sink = Sink::kFile;
   s.fd = fd;
   s.path = path;
-  return true;
+  return {};
 }
 
 void useSyslog(const std::string& tag, int facility) {

@@ -9,13 +9,16 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
+
 namespace nsmp::log {
 
 enum class Level : uint8_t { kDebug, kInfo, kWarning, kError };
 
 void useStderr();
-// Returns false (and keeps the current sink) if the file cannot be opened.
-bool useFile(const std::string& path, std::string* error);
+// Fails (and keeps the current sink) if the file cannot be opened: "cannot
+// open log file <path>: <reason>".
+Status useFile(const std::string& path);
 // openlog(tag, LOG_PID | LOG_NDELAY, facility): every line goes to syslog(3)
 // with this facility (LOG_LOCAL0, ...) and the level's severity.
 void useSyslog(const std::string& tag, int facility);

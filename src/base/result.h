@@ -60,6 +60,12 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+// The most common failure: the input (an option, a config line, a request) is
+// wrong; `message` says what and how to fix it.
+inline Status invalidArgument(std::string message) {
+  return Status(Code::kInvalidArgument, std::move(message));
+}
+
 template <typename T>
 class [[nodiscard]] Result {
  public:

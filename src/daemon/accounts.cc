@@ -45,7 +45,7 @@ std::optional<AccountEntry> parseAccountLine(Database db, const std::string& lin
   return e;
 }
 
-StartupResult<std::optional<AccountEntry>> lookupAccount(Database db, const std::string& key) {
+Result<std::optional<AccountEntry>> lookupAccount(Database db, const std::string& key) {
   const char* getent = nullptr;
   for (const char* p : kGetentPaths) {
     if (::access(p, X_OK) == 0) {
@@ -54,13 +54,13 @@ StartupResult<std::optional<AccountEntry>> lookupAccount(Database db, const std:
     }
   }
   if (!getent) {
-    return StartupError{
-        "cannot look up users and groups: getent(1) is not installed "
-        "(Debian package libc-bin); give numeric ids instead"};
+    return Status(Code::kFailedPrecondition,
+                  "cannot look up users and groups: getent(1) is not installed "
+                  "(Debian package libc-bin); give numeric ids instead");
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return StartupError{fmt::format("cannot look up '{}': pipe: {}", key, std::strerror(errno))};
+    return Status::fromErrno(fmt::format("cannot look up '{}': pipe", key));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -74,7 +74,7 @@ StartupResult<std::optional<AccountEntry>> lookupAccount(Database db, const std:
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    return StartupError{fmt::format("cannot run {}: {}", getent, std::strerror(rc))};
+    return Status::fromErrno(fmt::format("cannot run {}", getent), rc);
   }
   std::string out;
   char buf[4096];
@@ -93,12 +93,13 @@ StartupResult<std::optional<AccountEntry>> lookupAccount(Database db, const std:
   // getent: 0 found, 2 not found, 1/3 usage or database problems.
   if (WIFEXITED(status) && WEXITSTATUS(status) == 2) return std::optional<AccountEntry>();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return StartupError{fmt::format("cannot look up {} '{}': getent failed", database, key)};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("cannot look up {} '{}': getent failed", database, key));
   }
   std::optional<AccountEntry> e = parseAccountLine(db, out.substr(0, out.find('\n')));
   if (!e) {
-    return StartupError{
-        fmt::format("cannot look up {} '{}': unexpected getent output", database, key)};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("cannot look up {} '{}': unexpected getent output", database, key));
   }
   return e;
 }

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 
 namespace nsmp::daemon {
 
@@ -26,7 +26,7 @@ enum class Database : uint8_t { kPasswd, kGroup };
 // Looks `key` (a name or a decimal id) up. Returns nullopt when there is no
 // such entry, an error when the look-up itself failed (getent missing, the
 // database unavailable).
-StartupResult<std::optional<AccountEntry>> lookupAccount(Database db, const std::string& key);
+Result<std::optional<AccountEntry>> lookupAccount(Database db, const std::string& key);
 
 // Parses one getent line ("name:x:1000:1000:...") for `db`; for tests.
 std::optional<AccountEntry> parseAccountLine(Database db, const std::string& line);

@@ -63,19 +63,19 @@ Daemonizer::~Daemonizer() {
   if (report_fd_ >= 0) ::close(report_fd_);
 }
 
-StartupStatus Daemonizer::start() {
+Status Daemonizer::start() {
   if (!enabled_) return {};
   log::flush();
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    return StartupError{fmt::format("cannot daemonize: socketpair: {}", std::strerror(errno))};
+    return Status::fromErrno("cannot daemonize: socketpair");
   }
   pid_t middle = ::fork();
   if (middle < 0) {
     int err = errno;
     ::close(fds[0]);
     ::close(fds[1]);
-    return StartupError{fmt::format("cannot daemonize: fork: {}", std::strerror(err))};
+    return Status::fromErrno("cannot daemonize: fork", err);
   }
   if (middle > 0) {
     ::close(fds[1]);
@@ -87,12 +87,12 @@ StartupStatus Daemonizer::start() {
   ::close(fds[0]);
   report_fd_ = fds[1];
   if (::setsid() < 0) {
-    fail(fmt::format("cannot daemonize: setsid: {}", std::strerror(errno)));
+    fail(Status::fromErrno("cannot daemonize: setsid").message());
     ::_exit(1);
   }
   pid_t daemon = ::fork();
   if (daemon < 0) {
-    fail(fmt::format("cannot daemonize: fork: {}", std::strerror(errno)));
+    fail(Status::fromErrno("cannot daemonize: fork").message());
     ::_exit(1);
   }
   if (daemon > 0) ::_exit(0);
@@ -102,7 +102,7 @@ StartupStatus Daemonizer::start() {
   // anyone able to rewrite the pidfile could make the agent kill another
   // process.
   if (::chdir("/") != 0) {
-    fail(fmt::format("cannot daemonize: chdir /: {}", std::strerror(errno)));
+    fail(Status::fromErrno("cannot daemonize: chdir /").message());
     ::_exit(1);
   }
   ::umask(022);
@@ -111,7 +111,7 @@ StartupStatus Daemonizer::start() {
   int null = ::open("/dev/null", O_RDWR);
   if (null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(null, STDOUT_FILENO) < 0 ||
       ::dup2(null, STDERR_FILENO) < 0) {
-    fail(fmt::format("cannot daemonize: /dev/null: {}", std::strerror(errno)));
+    fail(Status::fromErrno("cannot daemonize: /dev/null").message());
     ::_exit(1);
   }
   if (null > STDERR_FILENO) ::close(null);

@@ -2,7 +2,7 @@
 // launching process must not exit before the daemon is actually serving:
 //
 //   Daemonizer daemonizer(options.process.daemonize);
-//   if (auto s = daemonizer.start(); !s) { print s.error(); return 1; }
+//   if (Status s = daemonizer.start(); !s) { print s.message(); return 1; }
 //   ... acquire the pidfile, bind, drop privileges ...
 //   if (failed) { log it; daemonizer.fail("cannot bind ...: ..."); return 1; }
 //   daemonizer.ready();   // the launcher exits 0 now
@@ -14,7 +14,7 @@
 
 #include <string_view>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 
 namespace nsmp::daemon {
 
@@ -36,7 +36,7 @@ class Daemonizer {
   // stdin/stdout/stderr on /dev/null. Buffered log lines are flushed first so
   // they are not written twice.
   // Returns an error only if nothing was forked (pipe or first fork failed).
-  StartupStatus start();
+  Status start();
 
   // Tells the launcher that start-up succeeded. Call once the listeners are
   // bound. Idempotent; no-op without daemonizing.

@@ -43,8 +43,8 @@ bool sameFile(int fd, const std::string& path) {
 
 }  // namespace
 
-StartupResult<Pidfile> Pidfile::acquire(const std::string& path) {
-  if (path.empty()) return StartupError{"pidfile path is empty"};
+Result<Pidfile> Pidfile::acquire(const std::string& path) {
+  if (path.empty()) return Status(Code::kFailedPrecondition, "pidfile path is empty");
   // A previous holder may unlink the file between our open() and flock();
   // the lock would then be on a file nobody can see. Retry on the new file.
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -52,32 +52,36 @@ StartupResult<Pidfile> Pidfile::acquire(const std::string& path) {
     if (fd < 0) {
       int err = errno;
       if (err == ENOENT) {
-        return StartupError{fmt::format("cannot create pidfile {}: directory {} does not exist",
-                                        path, parentOf(path))};
+        return Status(Code::kFailedPrecondition,
+                      fmt::format("cannot create pidfile {}: directory {} does not exist", path,
+                                  parentOf(path)));
       }
-      return StartupError{fmt::format("cannot open pidfile {}: {}", path, std::strerror(err))};
+      return Status::fromErrno(fmt::format("cannot open pidfile {}", path), err);
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       std::string holder = err == EWOULDBLOCK ? readHolder(fd) : std::string();
       ::close(fd);
       if (err != EWOULDBLOCK) {
-        return StartupError{fmt::format("cannot lock pidfile {}: {}", path, std::strerror(err))};
+        return Status::fromErrno(fmt::format("cannot lock pidfile {}", path), err);
       }
-      return StartupError{fmt::format(
-          "pidfile {} is held by running process {}; is another ns-metadata-proxy running?", path,
-          holder.empty() ? "(unknown pid)" : holder)};
+      return Status(
+          Code::kAlreadyExists,
+          fmt::format(
+              "pidfile {} is held by running process {}; is another ns-metadata-proxy running?",
+              path, holder.empty() ? "(unknown pid)" : holder));
     }
     if (!sameFile(fd, path)) {
       ::close(fd);
       continue;
     }
     Pidfile pidfile(path, fd, ::getpid());
-    StartupStatus written = pidfile.writePid(::getpid());
-    if (!written) return StartupError{written.error()};
+    Status written = pidfile.writePid(::getpid());
+    if (!written) return written;
     return pidfile;
   }
-  return StartupError{fmt::format("pidfile {} keeps being replaced by another process", path)};
+  return Status(Code::kFailedPrecondition,
+                fmt::format("pidfile {} keeps being replaced by another process", path));
 }
 
 Pidfile::Pidfile(Pidfile&& other) noexcept
@@ -97,11 +101,19 @@ Pidfile& Pidfile::operator=(Pidfile&& other) noexcept {
 
 Pidfile::~Pidfile() { release(); }
 
-StartupStatus Pidfile::writePid(pid_t pid) {
+Status Pidfile::writePid(pid_t pid) {
   std::string text = fmt::format("{}\n", pid);
   if (::ftruncate(fd_, 0) != 0 ||
       ::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
-    return StartupError{fmt::format("cannot write pidfile {}: {}", path_, std::strerror(errno))};
+    return Status::fromErrno(fmt::format("cannot write pidfile {}", path_));
+  }
+  return {};
+}
+
+Status Pidfile::keepAcrossExec() {
+  int flags = ::fcntl(fd_, F_GETFD);
+  if (flags < 0 || ::fcntl(fd_, F_SETFD, flags & ~FD_CLOEXEC) != 0) {
+    return Status::fromErrno(fmt::format("cannot keep pidfile {} across exec", path_));
   }
   return {};
 }
@@ -115,7 +127,7 @@ void Pidfile::release() {
     // glibc marks ftruncate warn_unused_result under _FORTIFY_SOURCE, which
     // Debian's build flags set, and a cast does not silence that.)
     if (::unlink(path_.c_str()) != 0 && ::ftruncate(fd_, 0) != 0) {
-      log::warning("cannot remove or empty pidfile {}: {}", path_, std::strerror(errno));
+      log::warning("cannot remove or empty pidfile {}: {}", path_, errnoText(errno));
     }
   }
   ::close(fd_);

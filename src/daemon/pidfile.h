@@ -13,17 +13,17 @@
 #include <string>
 #include <utility>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 
 namespace nsmp::daemon {
 
 class Pidfile {
  public:
   // Opens (creating it, mode 0644) and locks `path`, then writes getpid().
-  // Refused when another process holds the lock ("pidfile <path> is held by
-  // running process <pid>; ...") or the directory does not exist (it is not
-  // created: a missing directory is a configuration error).
-  static StartupResult<Pidfile> acquire(const std::string& path);
+  // Refused when another process holds the lock (kAlreadyExists, "pidfile
+  // <path> is held by running process <pid>; ...") or the directory does not
+  // exist (it is not created: a missing directory is a configuration error).
+  static Result<Pidfile> acquire(const std::string& path);
 
   Pidfile(Pidfile&& other) noexcept;
   Pidfile& operator=(Pidfile&& other) noexcept;
@@ -32,7 +32,13 @@ class Pidfile {
   ~Pidfile();  // release()
 
   // Replaces the file's content with `pid` and a newline.
-  StartupStatus writePid(pid_t pid);
+  Status writePid(pid_t pid);
+
+  // Lets a program this process exec()s inherit the descriptor and with it
+  // the lock (the haproxy engine: haproxy keeps the pid and holds the lock
+  // for as long as it runs). Clears close-on-exec only; release() is still
+  // due if the exec fails.
+  Status keepAcrossExec();
 
   // Removes the file (only if the path still names the file we locked, and
   // only in the process that acquired it -- a forked child's copy does

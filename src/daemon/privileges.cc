@@ -29,8 +29,8 @@ std::optional<Id> parseNumericId(const std::string& text) {
   return static_cast<Id>(v);
 }
 
-StartupResult<std::pair<unsigned long, std::string>> resolve(Database db, const std::string& key,
-                                                             unsigned long effective) {
+Result<std::pair<unsigned long, std::string>> resolve(Database db, const std::string& key,
+                                                      unsigned long effective) {
   const char* what = db == Database::kPasswd ? "user" : "group";
   std::optional<unsigned long> id;
   if (key.empty()) {
@@ -46,13 +46,13 @@ StartupResult<std::pair<unsigned long, std::string>> resolve(Database db, const 
     return std::pair<unsigned long, std::string>(*id, std::to_string(*id));
   }
   auto found = lookupAccount(db, id ? std::to_string(*id) : key);
-  if (!found) return StartupError{found.error()};
+  if (!found) return found.status();
   if (id) {
     // A number need not exist in the database (as in Neutron).
     std::string name = *found ? (*found)->name : std::to_string(*id);
     return std::pair<unsigned long, std::string>(*id, std::move(name));
   }
-  if (!*found) return StartupError{fmt::format("unknown {} '{}'", what, key)};
+  if (!*found) return Status(Code::kNotFound, fmt::format("unknown {} '{}'", what, key));
   return std::pair<unsigned long, std::string>((*found)->id, (*found)->name);
 }
 
@@ -62,16 +62,16 @@ std::string describe(const Credentials& c) {
 
 }  // namespace
 
-StartupResult<Credentials> resolveCredentials(const std::string& user, const std::string& group) {
+Result<Credentials> resolveCredentials(const std::string& user, const std::string& group) {
   auto u = resolve(Database::kPasswd, user, ::geteuid());
-  if (!u) return StartupError{u.error()};
+  if (!u) return u.status();
   auto g = resolve(Database::kGroup, group, ::getegid());
-  if (!g) return StartupError{g.error()};
+  if (!g) return g.status();
   return Credentials{static_cast<uid_t>(u->first), static_cast<gid_t>(g->first),
                      std::move(u->second), std::move(g->second)};
 }
 
-StartupStatus dropPrivileges(const Credentials& target) {
+Status dropPrivileges(const Credentials& target) {
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
   ::getresuid(&ruid, &euid, &suid);
@@ -83,7 +83,7 @@ StartupStatus dropPrivileges(const Credentials& target) {
 
   // Order matters: groups and gid while we still may, the uid last.
   if (root && ::setgroups(0, nullptr) != 0) {
-    return StartupError{fmt::format("cannot drop supplementary groups: {}", std::strerror(errno))};
+    return Status::fromErrno("cannot drop supplementary groups");
   }
   if (::setresgid(target.gid, target.gid, target.gid) != 0 ||
       ::setresuid(target.uid, target.uid, target.uid) != 0) {
@@ -91,25 +91,27 @@ StartupStatus dropPrivileges(const Credentials& target) {
     std::string hint = root ? ""
                             : " (only root can change user; start as root or leave "
                               "--metadata_proxy_user/--metadata_proxy_group unset)";
-    return StartupError{
-        fmt::format("cannot switch to {}: {}{}", describe(target), std::strerror(err), hint)};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("cannot switch to {}: {}{}", describe(target), errnoText(err), hint));
   }
 
   ::getresuid(&ruid, &euid, &suid);
   ::getresgid(&rgid, &egid, &sgid);
   if (ruid != target.uid || euid != target.uid || suid != target.uid || rgid != target.gid ||
       egid != target.gid || sgid != target.gid) {
-    return StartupError{fmt::format("switching to {} left other ids in place", describe(target))};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("switching to {} left other ids in place", describe(target)));
   }
   if (target.uid != 0 && ::setuid(0) == 0) {
-    return StartupError{fmt::format("root could be regained after switching to {}; refusing to run",
-                                    describe(target))};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("root could be regained after switching to {}; refusing to run",
+                              describe(target)));
   }
   if (target.uid != 0 && target.gid != 0 && ::setgid(0) == 0) {
-    return StartupError{
-        fmt::format("group root could be regained after switching to {}; refusing "
-                    "to run",
-                    describe(target))};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("group root could be regained after switching to {}; refusing "
+                              "to run",
+                              describe(target)));
   }
   return {};
 }

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 
 namespace nsmp::daemon {
 
@@ -22,13 +22,13 @@ struct Credentials {
 // name"); empty means the effective uid / gid. A number need not exist in the
 // databases (as in Neutron); an unknown name is refused ("unknown user
 // 'nosuch'"). Call before binding so a typo fails before anything happens.
-StartupResult<Credentials> resolveCredentials(const std::string& user, const std::string& group);
+Result<Credentials> resolveCredentials(const std::string& user, const std::string& group);
 
 // Switches the whole process (real, effective and saved ids; supplementary
 // groups emptied) to `target`. As root this always happens; as another user
 // it is a no-op when the ids already match and an error otherwise. Afterwards
 // verifies that root cannot be regained (setuid(0) must fail unless the
 // target is root) and returns an error if it can -- the caller must exit.
-StartupStatus dropPrivileges(const Credentials& target);
+Status dropPrivileges(const Credentials& target);
 
 }  // namespace nsmp::daemon

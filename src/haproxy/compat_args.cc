@@ -47,21 +47,18 @@ int help() {
   return 0;
 }
 
-bool readFile(const std::string& path, std::string* text, std::string* error) {
+// The configuration file's text; fails with "cannot read <path>: <reason>".
+Result<std::string> readFile(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    *error = "is a directory (give the configuration file)";
-    return false;
+    return invalidArgument("cannot read " + path +
+                           ": is a directory (give the configuration file)");
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = std::strerror(errno);
-    return false;
-  }
+  if (!in) return Status::fromErrno("cannot read " + path);
   std::ostringstream ss;
   ss << in.rdbuf();
-  *text = ss.str();
-  return true;
+  return ss.str();
 }
 
 }  // namespace
@@ -120,15 +117,15 @@ std::optional<int> parseHaproxyArgs(int argc, char** argv, daemon::ProcessConfig
     }
   }
   if (file.empty()) return usage("no configuration file (-f FILE)");
-  std::string text;
-  std::string error;
-  if (!readFile(file, &text, &error)) {
-    std::fprintf(stderr, "ns-metadata-proxy: cannot read %s: %s\n", file.c_str(), error.c_str());
+  Result<std::string> text = readFile(file);
+  if (!text) {
+    std::fprintf(stderr, "ns-metadata-proxy: %s\n", text.status().message().c_str());
     return 1;
   }
-  auto parsed = parseHaproxyConfig(text);
+  auto parsed = parseHaproxyConfig(*text);
   if (!parsed) {
-    std::fprintf(stderr, "ns-metadata-proxy: %s: %s\n", file.c_str(), parsed.error().c_str());
+    std::fprintf(stderr, "ns-metadata-proxy: %s: %s\n", file.c_str(),
+                 parsed.status().message().c_str());
     return 1;
   }
   for (const std::string& w : parsed->warnings) {
@@ -144,7 +141,7 @@ std::optional<int> parseHaproxyArgs(int argc, char** argv, daemon::ProcessConfig
     auto credentials = daemon::resolveCredentials(parsed->process.user, parsed->process.group);
     if (!credentials) {
       std::fprintf(stderr, "ns-metadata-proxy: %s: %s\n", file.c_str(),
-                   credentials.error().c_str());
+                   credentials.status().message().c_str());
       return 1;
     }
     std::printf("Configuration file is valid\n");

@@ -23,25 +23,25 @@ constexpr uint32_t kKeptUpstreams = 64;
 
 enum class Section : uint8_t { kNone, kGlobal, kDefaults, kListen, kBackend };
 
-std::string unsupported(const Words& w, size_t n) {
+Status unsupported(const Words& w, size_t n) {
   std::string d = w[0];
   for (size_t i = 1; i < n && i < w.size(); ++i) d += " " + w[i];
-  return fmt::format("unsupported directive '{}'", d);
+  return invalidArgument(fmt::format("unsupported directive '{}'", d));
 }
 
 class Parser {
  public:
-  daemon::StartupResult<HaproxyConfig> run(std::string_view text);
+  Result<HaproxyConfig> run(std::string_view text);
 
  private:
-  std::string directive(const Words& w);
-  std::string sectionStart(const Words& w);
-  std::string globalDirective(const Words& w);
-  std::string proxyDirective(const Words& w);  // defaults and listen
-  std::string listenDirective(const Words& w);
-  std::string httpRequest(const Words& w);
-  std::string logDirective(const Words& w);
-  daemon::StartupStatus finish();
+  Status directive(const Words& w);
+  Status sectionStart(const Words& w);
+  Status globalDirective(const Words& w);
+  Status proxyDirective(const Words& w);  // defaults and listen
+  Status listenDirective(const Words& w);
+  Status httpRequest(const Words& w);
+  Status logDirective(const Words& w);
+  Status finish();
 
   HaproxyConfig out_;
   Section section_ = Section::kNone;
@@ -54,7 +54,7 @@ class Parser {
   RateLimitRules limits_;
 };
 
-daemon::StartupResult<HaproxyConfig> Parser::run(std::string_view text) {
+Result<HaproxyConfig> Parser::run(std::string_view text) {
   // haproxy defaults differ from the engine's where Neutron never relied on
   // them: foreground unless `daemon`, no pidfile, tag "haproxy".
   out_.process.daemonize = false;
@@ -68,16 +68,15 @@ daemon::StartupResult<HaproxyConfig> Parser::run(std::string_view text) {
     pos = nl + 1;
     ++line_;
     auto words = splitWords(line);
-    if (!words) return daemon::StartupError{fmt::format("line {}: {}", line_, words.error())};
+    if (!words) return words.status().withContext(fmt::format("line {}", line_));
     if (words->empty()) continue;
-    std::string error = directive(*words);
-    if (!error.empty()) return daemon::StartupError{fmt::format("line {}: {}", line_, error)};
+    if (Status s = directive(*words); !s) return s.withContext(fmt::format("line {}", line_));
   }
-  if (auto s = finish(); !s) return daemon::StartupError{s.error()};
+  if (Status s = finish(); !s) return s;
   return std::move(out_);
 }
 
-std::string Parser::directive(const Words& w) {
+Status Parser::directive(const Words& w) {
   const std::string& k = w[0];
   if (k == "global" || k == "defaults" || k == "listen" || k == "backend" || k == "frontend" ||
       k == "peers" || k == "resolvers" || k == "userlist" || k == "program" || k == "cache" ||
@@ -86,7 +85,7 @@ std::string Parser::directive(const Words& w) {
   }
   switch (section_) {
     case Section::kNone:
-      return fmt::format("'{}' outside of any section", k);
+      return invalidArgument(fmt::format("'{}' outside of any section", k));
     case Section::kGlobal:
       return globalDirective(w);
     case Section::kDefaults:
@@ -96,15 +95,15 @@ std::string Parser::directive(const Words& w) {
     case Section::kBackend:
       if (k == "stick-table") return limits_.addStickTable(line_, backend_, w);
       if (k == "mode" && w.size() == 2 && w[1] == "http") return {};
-      return unsupported(w, 1) + " in a backend (only stick-table)";
+      return invalidArgument(unsupported(w, 1).message() + " in a backend (only stick-table)");
   }
   return {};
 }
 
-std::string Parser::sectionStart(const Words& w) {
+Status Parser::sectionStart(const Words& w) {
   const std::string& k = w[0];
   if (k == "global") {
-    if (w.size() != 1) return "'global' takes no arguments";
+    if (w.size() != 1) return invalidArgument("'global' takes no arguments");
     section_ = Section::kGlobal;
     return {};
   }
@@ -112,26 +111,26 @@ std::string Parser::sectionStart(const Words& w) {
     // A named defaults section is fine; "defaults NAME from OTHER" is not.
     if (w.size() > 2) return unsupported(w, w.size());
     if (listen_line_ != 0) {
-      return "a 'defaults' section after the listener would not apply to it";
+      return invalidArgument("a 'defaults' section after the listener would not apply to it");
     }
     section_ = Section::kDefaults;
     return {};
   }
   if (k == "listen") {
     if (w.size() != 2) {
-      return "'listen' takes exactly a name (give the address on a bind line)";
+      return invalidArgument("'listen' takes exactly a name (give the address on a bind line)");
     }
     if (listen_line_ != 0) {
-      return fmt::format(
-          "a second listener ('listen {}') is not supported; the first is on line {}", w[1],
-          listen_line_);
+      return invalidArgument(
+          fmt::format("a second listener ('listen {}') is not supported; the first is on line {}",
+                      w[1], listen_line_));
     }
     section_ = Section::kListen;
     listen_line_ = line_;
     return {};
   }
   if (k == "backend") {
-    if (w.size() != 2) return "'backend' takes exactly a name";
+    if (w.size() != 2) return invalidArgument("'backend' takes exactly a name");
     section_ = Section::kBackend;
     backend_ = w[1];
     return {};
@@ -139,42 +138,46 @@ std::string Parser::sectionStart(const Words& w) {
   return unsupported(w, 1);
 }
 
-std::string Parser::logDirective(const Words& w) {
+Status Parser::logDirective(const Words& w) {
   // log global | log <address> <facility> [<level> [<minlevel>]]
   if (w.size() == 2 && w[1] == "global") {
-    if (section_ == Section::kGlobal) return "'log global' belongs in defaults or a listener";
+    if (section_ == Section::kGlobal)
+      return invalidArgument("'log global' belongs in defaults or a listener");
     return {};  // uses the global log lines, read below
   }
   if (w.size() < 3 || w.size() > 5) {
-    return "log must read 'log <address> <facility> [<level>]' or 'log global'";
+    return invalidArgument("log must read 'log <address> <facility> [<level>]' or 'log global'");
   }
   if (w[1] != "/dev/log") {
-    return fmt::format(
+    return invalidArgument(fmt::format(
         "log address '{}' is not supported (only /dev/log: the engine logs through syslog(3))",
-        w[1]);
+        w[1]));
   }
-  if (!isSyslogFacility(w[2])) return fmt::format("unknown syslog facility '{}'", w[2]);
+  if (!isSyslogFacility(w[2]))
+    return invalidArgument(fmt::format("unknown syslog facility '{}'", w[2]));
   if (!daemon::syslogFacility(w[2])) {
-    return fmt::format("syslog facility '{}' is not available through syslog(3)", w[2]);
+    return invalidArgument(
+        fmt::format("syslog facility '{}' is not available through syslog(3)", w[2]));
   }
   if (!out_.process.syslog_facility.empty() && out_.process.syslog_facility != w[2]) {
-    return fmt::format("a second log facility ('{}' after '{}') is not supported", w[2],
-                       out_.process.syslog_facility);
+    return invalidArgument(fmt::format("a second log facility ('{}' after '{}') is not supported",
+                                       w[2], out_.process.syslog_facility));
   }
   out_.process.syslog_facility = w[2];
   for (size_t i = 3; i < w.size(); ++i) {
-    if (!isSyslogLevel(w[i])) return fmt::format("unknown syslog level '{}'", w[i]);
+    if (!isSyslogLevel(w[i]))
+      return invalidArgument(fmt::format("unknown syslog level '{}'", w[i]));
   }
   out_.process.log_target = daemon::LogTarget::kSyslog;
   if (w.size() >= 4 && w[3] == "debug") out_.process.debug = true;
   return {};
 }
 
-std::string Parser::globalDirective(const Words& w) {
+Status Parser::globalDirective(const Words& w) {
   const std::string& k = w[0];
   if (k == "log") return logDirective(w);
   if (k == "daemon") {
-    if (w.size() != 1) return "'daemon' takes no value";
+    if (w.size() != 1) return invalidArgument("'daemon' takes no value");
     out_.process.daemonize = true;
     return {};
   }
@@ -183,28 +186,32 @@ std::string Parser::globalDirective(const Words& w) {
   if (std::find(kOneValue.begin(), kOneValue.end(), k) == kOneValue.end()) {
     return unsupported(w, 1);
   }
-  if (w.size() != 2) return fmt::format("'{}' takes one value", k);
+  if (w.size() != 2) return invalidArgument(fmt::format("'{}' takes one value", k));
   const std::string& v = w[1];
   if (k == "log-tag") {
     // The syslog ident; Neutron's "haproxy-metadata-proxy-<id>" is an id
     // itself, and anything else could forge or break syslog lines.
-    if (!proxy::isSafeId(v)) return "log-tag " + proxy::idProblem(v);
+    if (!proxy::isSafeId(v)) return invalidArgument("log-tag " + proxy::idProblem(v));
     out_.process.log_tag = v;
   } else if (k == "user" || k == "uid") {
-    if (k == "uid" && !parseCount(v, UINT32_MAX)) return fmt::format("uid '{}' is not a number", v);
+    if (k == "uid" && !parseCount(v, UINT32_MAX))
+      return invalidArgument(fmt::format("uid '{}' is not a number", v));
     out_.process.user = v;
   } else if (k == "group" || k == "gid") {
-    if (k == "gid" && !parseCount(v, UINT32_MAX)) return fmt::format("gid '{}' is not a number", v);
+    if (k == "gid" && !parseCount(v, UINT32_MAX))
+      return invalidArgument(fmt::format("gid '{}' is not a number", v));
     out_.process.group = v;
   } else if (k == "maxconn") {
     auto n = parseCount(v, 1'000'000);
-    if (!n || *n == 0) return fmt::format("maxconn '{}' must be a number from 1 to 1000000", v);
+    if (!n || *n == 0)
+      return invalidArgument(fmt::format("maxconn '{}' must be a number from 1 to 1000000", v));
     out_.listener.maxconn = static_cast<uint32_t>(*n);
   } else if (k == "nbthread") {
     // Accepted: the engine serves one namespace from one event loop, which
     // needs no second thread (Neutron sets 2 for haproxy's own sake).
     auto n = parseCount(v, 4096);
-    if (!n || *n == 0) return fmt::format("nbthread '{}' must be a number from 1 to 4096", v);
+    if (!n || *n == 0)
+      return invalidArgument(fmt::format("nbthread '{}' must be a number from 1 to 4096", v));
     out_.nbthread = static_cast<unsigned>(*n);
   } else {  // pidfile
     out_.process.pid_file = v;
@@ -212,11 +219,11 @@ std::string Parser::globalDirective(const Words& w) {
   return {};
 }
 
-std::string Parser::proxyDirective(const Words& w) {
+Status Parser::proxyDirective(const Words& w) {
   const std::string& k = w[0];
   if (k == "log") return logDirective(w);
   if (k == "mode") {
-    if (w.size() != 2 || w[1] != "http") return "only 'mode http' is supported";
+    if (w.size() != 2 || w[1] != "http") return invalidArgument("only 'mode http' is supported");
     return {};
   }
   if (k == "option") {
@@ -239,23 +246,25 @@ std::string Parser::proxyDirective(const Words& w) {
     return unsupported(w, w.size());
   }
   if (k == "retries") {
-    if (w.size() != 2) return "'retries' takes one value";
+    if (w.size() != 2) return invalidArgument("'retries' takes one value");
     auto n = parseCount(w[1], 100);
-    if (!n) return fmt::format("retries '{}' must be a number from 0 to 100", w[1]);
+    if (!n)
+      return invalidArgument(fmt::format("retries '{}' must be a number from 0 to 100", w[1]));
     // The project reads Neutron's "retries 3" as its three connect attempts
     // (issue 2); haproxy itself makes one attempt more than `retries`.
     out_.listener.connect_attempts = std::max<uint32_t>(static_cast<uint32_t>(*n), 1);
     return {};
   }
   if (k == "maxconn") {
-    if (w.size() != 2) return "'maxconn' takes one value";
+    if (w.size() != 2) return invalidArgument("'maxconn' takes one value");
     auto n = parseCount(w[1], 1'000'000);
-    if (!n || *n == 0) return fmt::format("maxconn '{}' must be a number from 1 to 1000000", w[1]);
+    if (!n || *n == 0)
+      return invalidArgument(fmt::format("maxconn '{}' must be a number from 1 to 1000000", w[1]));
     out_.listener.maxconn = static_cast<uint32_t>(*n);
     return {};
   }
   if (k == "timeout") {
-    if (w.size() != 3) return "timeout must read 'timeout <kind> <time>'";
+    if (w.size() != 3) return invalidArgument("timeout must read 'timeout <kind> <time>'");
     proxy::Timeouts& t = out_.listener.timeouts;
     proxy::Millis* slot = w[1] == "http-request"      ? &t.http_request
                           : w[1] == "connect"         ? &t.connect
@@ -265,22 +274,23 @@ std::string Parser::proxyDirective(const Words& w) {
                                                       : nullptr;
     if (slot == nullptr) return unsupported(w, 2);
     auto d = parseDuration(w[2]);
-    if (!d) return d.error();
+    if (!d) return d.status();
     *slot = *d;
     return {};
   }
   return unsupported(w, 1);
 }
 
-std::string Parser::listenDirective(const Words& w) {
+Status Parser::listenDirective(const Words& w) {
   const std::string& k = w[0];
   if (k == "bind") {
     if (w.size() != 2 && !(w.size() == 4 && w[2] == "interface")) {
-      return w.size() >= 3 ? fmt::format("bind option '{}' is not supported (only interface)", w[2])
-                           : "bind needs an address (HOST:PORT)";
+      return invalidArgument(
+          w.size() >= 3 ? fmt::format("bind option '{}' is not supported (only interface)", w[2])
+                        : "bind needs an address (HOST:PORT)");
     }
     auto bind = parseBindAddress(w[1]);
-    if (!bind) return bind.error();
+    if (!bind) return bind.status();
     if (w.size() == 4) bind->interface = w[3];
     out_.listener.binds.push_back(*bind);
     binds_given_ = true;
@@ -288,14 +298,15 @@ std::string Parser::listenDirective(const Words& w) {
   }
   if (k == "server") {
     if (w.size() != 3) {
-      return w.size() > 3 ? fmt::format("server option '{}' is not supported", w[3])
-                          : "server must read 'server <name> <socket path>'";
+      return invalidArgument(w.size() > 3 ? fmt::format("server option '{}' is not supported", w[3])
+                                          : "server must read 'server <name> <socket path>'");
     }
     if (server_line_ != 0) {
-      return fmt::format("a second server is not supported; the first is on line {}", server_line_);
+      return invalidArgument(
+          fmt::format("a second server is not supported; the first is on line {}", server_line_));
     }
     auto path = parseUnixServerAddress(w[2]);
-    if (!path) return path.error();
+    if (!path) return path.status();
     out_.listener.upstream_socket = *path;
     server_line_ = line_;
     return {};
@@ -304,8 +315,8 @@ std::string Parser::listenDirective(const Words& w) {
   return proxyDirective(w);
 }
 
-std::string Parser::httpRequest(const Words& w) {
-  if (w.size() < 2) return "http-request needs an action";
+Status Parser::httpRequest(const Words& w) {
+  if (w.size() < 2) return invalidArgument("http-request needs an action");
   Words action(w.begin() + 1, w.end());
   const std::string& a = action[0];
   if (a == "set-header" || a == "add-header" || a == "del-header") {
@@ -318,32 +329,29 @@ std::string Parser::httpRequest(const Words& w) {
   return unsupported(w, 2);
 }
 
-daemon::StartupStatus Parser::finish() {
+Status Parser::finish() {
   if (listen_line_ == 0) {
-    return daemon::StartupError{"no 'listen' section: nothing to serve"};
+    return invalidArgument("no 'listen' section: nothing to serve");
   }
   if (!binds_given_) {
-    return daemon::StartupError{
-        fmt::format("line {}: the listener has no bind line", listen_line_)};
+    return invalidArgument(fmt::format("line {}: the listener has no bind line", listen_line_));
   }
   if (server_line_ == 0) {
-    return daemon::StartupError{fmt::format(
-        "line {}: the listener has no 'server <name> <socket path>' line", listen_line_)};
+    return invalidArgument(fmt::format(
+        "line {}: the listener has no 'server <name> <socket path>' line", listen_line_));
   }
   auto identity = headers_.finish(listen_line_, &out_.warnings);
-  if (!identity) return daemon::StartupError{identity.error()};
+  if (!identity) return identity.status();
   out_.listener.identity = *identity;
   out_.listener.uuid = identity->value;
   auto limit = limits_.finish();
-  if (!limit) return daemon::StartupError{limit.error()};
+  if (!limit) return limit.status();
   out_.listener.rate_limit = *limit;
   return {};
 }
 
 }  // namespace
 
-daemon::StartupResult<HaproxyConfig> parseHaproxyConfig(std::string_view text) {
-  return Parser().run(text);
-}
+Result<HaproxyConfig> parseHaproxyConfig(std::string_view text) { return Parser().run(text); }
 
 }  // namespace nsmp::haproxy

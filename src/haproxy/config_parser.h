@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "daemon/process_config.h"
-#include "daemon/startup_result.h"
 #include "proxy/config.h"
 
 namespace nsmp::haproxy {
@@ -35,6 +35,6 @@ struct HaproxyConfig {
   std::vector<std::string> warnings;
 };
 
-daemon::StartupResult<HaproxyConfig> parseHaproxyConfig(std::string_view text);
+Result<HaproxyConfig> parseHaproxyConfig(std::string_view text);
 
 }  // namespace nsmp::haproxy

@@ -30,28 +30,30 @@ bool isAlwaysStrippedHeader(std::string_view name) {
   return false;
 }
 
-std::string HeaderRules::add(int line, const std::vector<std::string>& w) {
+Status HeaderRules::add(int line, const std::vector<std::string>& w) {
   const std::string& action = w[0];
   if (action == "del-header") {
     // "del-header _ -m sub" (every name containing '_'): the engine never
     // forwards such names, and the haproxy engine's config writes this line.
     if (w.size() == 4 && w[1] == "_" && w[2] == "-m" && w[3] == "sub") return {};
     if (w.size() != 2) {
-      return "del-header with options or conditions is not supported (del-header <name>)";
+      return invalidArgument(
+          "del-header with options or conditions is not supported (del-header <name>)");
     }
     if (!isAlwaysStrippedHeader(w[1])) {
-      return fmt::format(
+      return invalidArgument(fmt::format(
           "del-header '{}' is not supported (only identity and forwarding headers, which the "
           "engine always removes)",
-          w[1]);
+          w[1]));
     }
     return {};
   }
   // set-header / add-header NAME VALUE
-  if (w.size() < 3) return fmt::format("{} needs a header name and a value", action);
+  if (w.size() < 3)
+    return invalidArgument(fmt::format("{} needs a header name and a value", action));
   if (w.size() > 3) {
-    return fmt::format("{} with more than a name and a value (a condition?) is not supported",
-                       action);
+    return invalidArgument(fmt::format(
+        "{} with more than a name and a value (a condition?) is not supported", action));
   }
   std::optional<Assigned>* slot = nullptr;
   if (equalsIgnoreCase(w[1], kNetworkHeader)) {
@@ -61,29 +63,29 @@ std::string HeaderRules::add(int line, const std::vector<std::string>& w) {
   } else if (equalsIgnoreCase(w[1], kOvnHeader)) {
     slot = &ovn_;
   } else {
-    return fmt::format(
+    return invalidArgument(fmt::format(
         "{} '{}' is not supported (only {}, {} or {}: the engine sends no other added headers)",
-        action, w[1], kNetworkHeader, kRouterHeader, kOvnHeader);
+        action, w[1], kNetworkHeader, kRouterHeader, kOvnHeader));
   }
   // The value becomes the listener's id (see proxy/listener_id.h); a '%'
   // would be a log-format expression to haproxy.
-  if (!proxy::isSafeId(w[2])) return "header value " + proxy::idProblem(w[2]);
+  if (!proxy::isSafeId(w[2])) return invalidArgument("header value " + proxy::idProblem(w[2]));
   if (slot->has_value() && (*slot)->value != w[2]) {
-    return fmt::format("{} was already given the value '{}' on line {}", w[1], (*slot)->value,
-                       (*slot)->line);
+    return invalidArgument(fmt::format("{} was already given the value '{}' on line {}", w[1],
+                                       (*slot)->value, (*slot)->line));
   }
   if (!slot->has_value()) *slot = Assigned{line, w[2]};
   return {};
 }
 
-daemon::StartupResult<proxy::Identity> HeaderRules::finish(
-    int listen_line, std::vector<std::string>* warnings) const {
+Result<proxy::Identity> HeaderRules::finish(int listen_line,
+                                            std::vector<std::string>* warnings) const {
   proxy::Identity id;
   if (ovn_ && (network_ || router_)) {
     const Assigned& other = network_ ? *network_ : *router_;
-    return daemon::StartupError{
+    return invalidArgument(
         fmt::format("line {}: {} together with a Neutron identity header (line {}) is ambiguous",
-                    ovn_->line, kOvnHeader, other.line)};
+                    ovn_->line, kOvnHeader, other.line));
   }
   if (network_) {
     id.kind = proxy::IdentityKind::kNetwork;
@@ -100,10 +102,10 @@ daemon::StartupResult<proxy::Identity> HeaderRules::finish(
     id.kind = proxy::IdentityKind::kOvnNetwork;
     id.value = ovn_->value;
   } else {
-    return daemon::StartupError{fmt::format(
+    return invalidArgument(fmt::format(
         "line {}: the listener sets no identity header (http-request set-header {} <id>, {} or "
         "{})",
-        listen_line, kNetworkHeader, kRouterHeader, kOvnHeader)};
+        listen_line, kNetworkHeader, kRouterHeader, kOvnHeader));
   }
   return id;
 }

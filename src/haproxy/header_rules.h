@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "proxy/config.h"
 
 namespace nsmp::haproxy {
@@ -21,15 +21,14 @@ namespace nsmp::haproxy {
 class HeaderRules {
  public:
   // `w` starts at the action ("set-header", "add-header", "del-header").
-  // Returns an error message without the line number, empty when fine.
-  std::string add(int line, const std::vector<std::string>& w);
+  // Errors say what is wrong without the line number.
+  Status add(int line, const std::vector<std::string>& w);
 
   // The identity to assert. Both a network and a router header (the 2017
   // template given both ids): the network wins, as on the command line, and
   // a warning is added. Errors are "line N: ..."; `listen_line` is where the
   // listener section starts, for the "no identity header" error.
-  daemon::StartupResult<proxy::Identity> finish(int listen_line,
-                                                std::vector<std::string>* warnings) const;
+  Result<proxy::Identity> finish(int listen_line, std::vector<std::string>* warnings) const;
 
  private:
   struct Assigned {

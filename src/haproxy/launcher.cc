@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,33 +18,30 @@
 
 #include "base/log.h"
 #include "daemon/daemonize.h"
+#include "daemon/pidfile.h"
 #include "haproxy/config_writer.h"
 #include "proxy/listener_id.h"
 
 namespace nsmp::haproxy {
 namespace {
 
-bool isNumber(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() < 10;
-}
-
 std::string realPath(const std::string& path) {
   char buf[PATH_MAX];
   return ::realpath(path.c_str(), buf) != nullptr ? std::string(buf) : std::string();
 }
 
-daemon::StartupStatus writeFileAtomically(const std::string& path, const std::string& text) {
+Status writeFileAtomically(const std::string& path, const std::string& text) {
   std::error_code ec;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return daemon::StartupError{
-        fmt::format("cannot create directory {}: {}", dir.string(), ec.message())};
+    return Status(Code::kFailedPrecondition,
+                  fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
   }
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return daemon::StartupError{fmt::format("cannot write {}: {}", tmp, std::strerror(errno))};
+    return Status::fromErrno(fmt::format("cannot write {}", tmp));
   }
   size_t done = 0;
   while (done < text.size()) {
@@ -55,7 +51,7 @@ daemon::StartupStatus writeFileAtomically(const std::string& path, const std::st
       int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      return daemon::StartupError{fmt::format("cannot write {}: {}", tmp, std::strerror(err))};
+      return Status::fromErrno(fmt::format("cannot write {}", tmp), err);
     }
     done += static_cast<size_t>(n);
   }
@@ -63,16 +59,16 @@ daemon::StartupStatus writeFileAtomically(const std::string& path, const std::st
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return daemon::StartupError{fmt::format("cannot write {}: {}", path, std::strerror(err))};
+    return Status::fromErrno(fmt::format("cannot write {}", path), err);
   }
   return {};
 }
 
 // Runs `haproxy -c -f conf` so a configuration haproxy rejects is reported
 // to whoever started us, before daemonizing hides stderr.
-daemon::StartupStatus checkWithHaproxy(const std::string& haproxy, const std::string& conf) {
+Status checkWithHaproxy(const std::string& haproxy, const std::string& conf) {
   pid_t pid = ::fork();
-  if (pid < 0) return daemon::StartupError{fmt::format("fork: {}", std::strerror(errno))};
+  if (pid < 0) return Status::fromErrno("fork");
   if (pid == 0) {
     int null = ::open("/dev/null", O_WRONLY);
     if (null >= 0) ::dup2(null, STDOUT_FILENO);  // "Configuration file is valid"
@@ -84,32 +80,25 @@ daemon::StartupStatus checkWithHaproxy(const std::string& haproxy, const std::st
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  return daemon::StartupError{
-      fmt::format("{} rejected the configuration {} (see its messages above)", haproxy, conf)};
+  return Status(
+      Code::kFailedPrecondition,
+      fmt::format("{} rejected the configuration {} (see its messages above)", haproxy, conf));
 }
 
-// Opens, locks and fills the pidfile. The descriptor is deliberately not
-// close-on-exec: haproxy inherits it and with it the lock.
-daemon::StartupStatus lockPidfile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_NOFOLLOW, 0644);
-  if (fd < 0) {
-    return daemon::StartupError{
-        fmt::format("cannot open pidfile {}: {}", path, std::strerror(errno))};
+// The pidfile, locked and filled, its descriptor inherited by haproxy (which
+// keeps our pid) and with it the lock.
+Result<daemon::Pidfile> lockPidfileForExec(const std::string& path) {
+  auto pidfile = daemon::Pidfile::acquire(path);
+  if (!pidfile && pidfile.status().code() == Code::kAlreadyExists) {
+    // This engine's wording, which operators' scripts may match.
+    return Status(
+        Code::kAlreadyExists,
+        fmt::format("pidfile {} is locked by a running process; is the proxy already running?",
+                    path));
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return daemon::StartupError{fmt::format(
-        "pidfile {} is locked by a running process; is the proxy already running?", path)};
-  }
-  std::string pid = fmt::format("{}\n", ::getpid());
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    int err = errno;
-    ::close(fd);
-    return daemon::StartupError{
-        fmt::format("cannot write pidfile {}: {}", path, std::strerror(err))};
-  }
-  return {};  // fd stays open for the life of the process (and of haproxy)
+  if (!pidfile) return pidfile;
+  if (Status s = pidfile->keepAcrossExec(); !s) return s;
+  return pidfile;
 }
 
 }  // namespace
@@ -118,37 +107,26 @@ std::string configPath(const std::string& state_path, const std::string& uuid) {
   return (std::filesystem::path(state_path) / "ns-metadata-proxy" / (uuid + ".conf")).string();
 }
 
-daemon::StartupResult<ResolvedNames> resolveNames(const std::string& user,
-                                                  const std::string& group) {
-  ResolvedNames names;
-  std::string u = user.empty() ? std::to_string(::geteuid()) : user;
-  std::string g = group.empty() ? std::to_string(::getegid()) : group;
-  // By id first (a number), then by name, as haproxy's own user/group lines.
-  auto find =
-      [](daemon::Database db,
-         const std::string& key) -> daemon::StartupResult<std::optional<daemon::AccountEntry>> {
-    if (isNumber(key)) {
-      auto byId = daemon::lookupAccount(db, key);
-      if (!byId || *byId) return byId;
-    }
-    return daemon::lookupAccount(db, key);
+Result<ResolvedNames> resolveNames(const std::string& user, const std::string& group) {
+  // getent(1) reads a number as an id and anything else as a name, as
+  // haproxy's own user/group lines do; haproxy needs the entry to exist, even
+  // for a number.
+  auto nameOf = [](daemon::Database db, const std::string& key) -> Result<std::string> {
+    auto found = daemon::lookupAccount(db, key);
+    if (!found) return found.status();
+    if (*found) return (*found)->name;
+    bool passwd = db == daemon::Database::kPasswd;
+    return Status(
+        Code::kNotFound,
+        fmt::format("unknown {0} or {1} '{2}' (--metadata_proxy_{0}): haproxy needs a {0} "
+                    "that exists",
+                    passwd ? "user" : "group", passwd ? "uid" : "gid", key));
   };
-  auto pw = find(daemon::Database::kPasswd, u);
-  if (!pw) return daemon::StartupError{pw.error()};
-  if (!*pw) {
-    return daemon::StartupError{fmt::format(
-        "unknown user or uid '{}' (--metadata_proxy_user): haproxy needs a user that exists", u)};
-  }
-  names.user = (*pw)->name;
-  auto gr = find(daemon::Database::kGroup, g);
-  if (!gr) return daemon::StartupError{gr.error()};
-  if (!*gr) {
-    return daemon::StartupError{fmt::format(
-        "unknown group or gid '{}' (--metadata_proxy_group): haproxy needs a group that exists",
-        g)};
-  }
-  names.group = (*gr)->name;
-  return names;
+  auto u = nameOf(daemon::Database::kPasswd, user.empty() ? std::to_string(::geteuid()) : user);
+  if (!u) return u.status();
+  auto g = nameOf(daemon::Database::kGroup, group.empty() ? std::to_string(::getegid()) : group);
+  if (!g) return g.status();
+  return ResolvedNames{std::move(*u), std::move(*g)};
 }
 
 std::string findHaproxy(const std::string& path_env) {
@@ -173,7 +151,7 @@ std::string findHaproxy(const std::string& path_env) {
 int runHaproxyEngine(const daemon::ProcessConfig& process, const proxy::ListenerConfig& listener) {
   auto names = resolveNames(process.user, process.group);
   if (!names) {
-    log::error("{}", names.error());
+    log::error("{}", names.status().message());
     return 1;
   }
   const char* path_env = std::getenv("PATH");
@@ -187,25 +165,28 @@ int runHaproxyEngine(const daemon::ProcessConfig& process, const proxy::Listener
   WriterInput in{&process, &listener, names->user, names->group};
   std::string conf = configPath(process.state_path, listener.uuid);
   if (auto s = writeFileAtomically(conf, renderHaproxyConfig(in)); !s) {
-    log::error("{}", s.error());
+    log::error("{}", s.message());
     return 1;
   }
   log::flush();
   if (auto s = checkWithHaproxy(haproxy, conf); !s) {
-    log::error("{}", s.error());
+    log::error("{}", s.message());
     return 1;
   }
   daemon::Daemonizer daemonizer(process.daemonize);
   if (auto s = daemonizer.start(); !s) {
-    log::error("{}", s.error());
+    log::error("{}", s.message());
     return 1;
   }
+  std::optional<daemon::Pidfile> pidfile;
   if (!process.pid_file.empty()) {
-    if (auto s = lockPidfile(process.pid_file); !s) {
-      log::error("{}", s.error());
-      daemonizer.fail(s.error());
+    auto locked = lockPidfileForExec(process.pid_file);
+    if (!locked) {
+      log::error("{}", locked.status().message());
+      daemonizer.fail(locked.status().message());
       return 1;
     }
+    pidfile.emplace(std::move(*locked));
   }
   log::info("starting {} -f {}", haproxy, conf);
   log::flush();
@@ -215,9 +196,8 @@ int runHaproxyEngine(const daemon::ProcessConfig& process, const proxy::Listener
   const char* args[] = {"haproxy", "-f", conf.c_str(), nullptr};
   ::execv(haproxy.c_str(), const_cast<char* const*>(args));
   int err = errno;
-  log::error("cannot run {}: {}", haproxy, std::strerror(err));
-  if (!process.pid_file.empty()) ::unlink(process.pid_file.c_str());
-  return 1;
+  log::error("{}", Status::fromErrno("cannot run " + haproxy, err).message());
+  return 1;  // `pidfile` is removed on the way out
 }
 
 int runCleanup(int argc, char** argv) {
@@ -281,7 +261,7 @@ int runCleanup(int argc, char** argv) {
   std::string conf = configPath(state_path, uuid);
   if (::unlink(conf.c_str()) != 0 && errno != ENOENT) {
     std::fprintf(stderr, "ns-metadata-proxy cleanup: cannot delete %s: %s\n", conf.c_str(),
-                 std::strerror(errno));
+                 std::string(errnoText(errno)).c_str());
     return 1;
   }
   return 0;

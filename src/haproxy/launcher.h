@@ -13,8 +13,8 @@
 
 #include <string>
 
+#include "base/result.h"
 #include "daemon/process_config.h"
-#include "daemon/startup_result.h"
 #include "proxy/config.h"
 
 namespace nsmp::haproxy {
@@ -38,8 +38,7 @@ struct ResolvedNames {
 // Neutron's rule: a number is looked up as a uid/gid, anything else (or an
 // unknown number) as a name; empty means the effective id. Unknown ones are
 // refused ("unknown user or uid 'x'"): haproxy's config needs names.
-daemon::StartupResult<ResolvedNames> resolveNames(const std::string& user,
-                                                  const std::string& group);
+Result<ResolvedNames> resolveNames(const std::string& user, const std::string& group);
 
 // The first executable `haproxy` on PATH that is not this binary (the
 // drop-in entry point may be on PATH too); empty when none.

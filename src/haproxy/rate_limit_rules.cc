@@ -21,104 +21,110 @@ bool functionArgument(const std::string& word, std::string_view name, std::strin
 
 }  // namespace
 
-std::string RateLimitRules::addStickTable(int line, const std::string& table,
-                                          const std::vector<std::string>& w) {
+Status RateLimitRules::addStickTable(int line, const std::string& table,
+                                     const std::vector<std::string>& w) {
   if (tables_.count(table) != 0)
-    return fmt::format("backend '{}' already has a stick-table", table);
+    return invalidArgument(fmt::format("backend '{}' already has a stick-table", table));
   Table t;
   t.line = line;
   bool have_type = false;
   for (size_t i = 1; i < w.size(); ++i) {
     const std::string& key = w[i];
-    if (i + 1 == w.size()) return fmt::format("stick-table '{}' needs a value", key);
+    if (i + 1 == w.size())
+      return invalidArgument(fmt::format("stick-table '{}' needs a value", key));
     const std::string& value = w[++i];
     if (key == "type") {
       // The engine keys on the source address whatever its family; haproxy's
       // "ip" table only holds IPv4 sources (Neutron limits one family).
       if (value != "ip" && value != "ipv6") {
-        return fmt::format("stick-table type '{}' is not supported (ip or ipv6)", value);
+        return invalidArgument(
+            fmt::format("stick-table type '{}' is not supported (ip or ipv6)", value));
       }
       have_type = true;
     } else if (key == "size") {
       auto size = parseSize(value);
-      if (!size) return size.error();
-      if (*size == 0) return "stick-table size must be greater than zero";
+      if (!size) return size.status();
+      if (*size == 0) return invalidArgument("stick-table size must be greater than zero");
       t.size = *size;
     } else if (key == "expire") {
       auto expire = parseDuration(value);
-      if (!expire) return expire.error();
+      if (!expire) return expire.status();
       t.expire = *expire;
     } else if (key == "store") {
       std::string period;
       if (!functionArgument(value, "http_req_rate", &period)) {
-        return fmt::format("stick-table store '{}' is not supported (only http_req_rate(<period>))",
-                           value);
+        return invalidArgument(fmt::format(
+            "stick-table store '{}' is not supported (only http_req_rate(<period>))", value));
       }
       auto window = parseDuration(period);
-      if (!window) return window.error();
+      if (!window) return window.status();
       t.window = *window;
     } else {
-      return fmt::format("stick-table option '{}' is not supported", key);
+      return invalidArgument(fmt::format("stick-table option '{}' is not supported", key));
     }
   }
-  if (!have_type) return "stick-table needs a type (ip or ipv6)";
-  if (t.size == 0) return "stick-table needs a size";
-  if (t.window.count() == 0) return "stick-table needs 'store http_req_rate(<period>)'";
+  if (!have_type) return invalidArgument("stick-table needs a type (ip or ipv6)");
+  if (t.size == 0) return invalidArgument("stick-table needs a size");
+  if (t.window.count() == 0)
+    return invalidArgument("stick-table needs 'store http_req_rate(<period>)'");
   tables_.emplace(table, t);
   return {};
 }
 
-std::string RateLimitRules::addTrack(int line, const std::vector<std::string>& w) {
+Status RateLimitRules::addTrack(int line, const std::vector<std::string>& w) {
   // track-sc0 src table T
   if (w.size() != 4 || w[1] != "src" || w[2] != "table") {
-    return fmt::format(
+    return invalidArgument(fmt::format(
         "'{}' must read '{} src table <backend>' (other keys, conditions and the listener's own "
         "table are not supported)",
-        w[0], w[0]);
+        w[0], w[0]));
   }
   tracked_.emplace(w[3], line);
   return {};
 }
 
-std::string RateLimitRules::addDeny(int line, const std::vector<std::string>& w) {
+Status RateLimitRules::addDeny(int line, const std::vector<std::string>& w) {
   // deny deny_status 429 if { src_http_req_rate(T) gt N }
   static constexpr const char* kShape =
       "deny must read 'deny deny_status 429 if { src_http_req_rate(<table>) gt <N> }'";
   if (w.size() != 9 || w[1] != "deny_status" || w[3] != "if" || w[4] != "{" || w[8] != "}") {
-    return kShape;
+    return invalidArgument(kShape);
   }
   if (w[2] != "429") {
-    return fmt::format("deny_status {} is not supported (the engine answers 429)", w[2]);
+    return invalidArgument(
+        fmt::format("deny_status {} is not supported (the engine answers 429)", w[2]));
   }
   Deny d;
   d.line = line;
-  if (!functionArgument(w[5], "src_http_req_rate", &d.table) || d.table.empty()) return kShape;
+  if (!functionArgument(w[5], "src_http_req_rate", &d.table) || d.table.empty())
+    return invalidArgument(kShape);
   auto n = parseCount(w[7], UINT32_MAX);
-  if (!n) return n.error();
+  if (!n) return n.status();
   if (w[6] == "gt") {
     d.limit = static_cast<uint32_t>(*n);
   } else if (w[6] == "ge") {
-    if (*n == 0) return "'ge 0' would refuse every request";
+    if (*n == 0) return invalidArgument("'ge 0' would refuse every request");
     d.limit = static_cast<uint32_t>(*n - 1);
   } else {
-    return fmt::format("comparison '{}' is not supported (gt or ge)", w[6]);
+    return invalidArgument(fmt::format("comparison '{}' is not supported (gt or ge)", w[6]));
   }
   if (denies_.size() == 2) {
-    return "a third rate-limit rule is not supported (a base and a burst window at most)";
+    return invalidArgument(
+        "a third rate-limit rule is not supported (a base and a burst window at most)");
   }
   denies_.push_back(std::move(d));
   return {};
 }
 
-daemon::StartupResult<proxy::RateLimit> RateLimitRules::finish() const {
+Result<proxy::RateLimit> RateLimitRules::finish() const {
   proxy::RateLimit limit;
   if (denies_.empty()) {
     if (!tracked_.empty()) {
       auto first = std::min_element(tracked_.begin(), tracked_.end(),
                                     [](auto& a, auto& b) { return a.second < b.second; });
-      return daemon::StartupError{
+      return invalidArgument(
           fmt::format("line {}: table '{}' is tracked but no 'http-request deny' rule uses it",
-                      first->second, first->first)};
+                      first->second, first->first));
     }
     return limit;
   }
@@ -127,21 +133,22 @@ daemon::StartupResult<proxy::RateLimit> RateLimitRules::finish() const {
     const Deny& d = denies_[i];
     auto t = tables_.find(d.table);
     if (t == tables_.end()) {
-      return daemon::StartupError{fmt::format(
-          "line {}: no backend '{}' with a stick-table for this rule", d.line, d.table)};
+      return invalidArgument(fmt::format(
+          "line {}: no backend '{}' with a stick-table for this rule", d.line, d.table));
     }
     if (tracked_.count(d.table) == 0) {
-      return daemon::StartupError{fmt::format(
-          "line {}: table '{}' is not tracked by any 'http-request track-sc' rule, so this limit "
-          "would never trigger",
-          d.line, d.table)};
+      return invalidArgument(
+          fmt::format("line {}: table '{}' is not tracked by any 'http-request track-sc' "
+                      "rule, so this limit "
+                      "would never trigger",
+                      d.line, d.table));
     }
     windows[i] = &t->second;
   }
   for (const auto& [name, line] : tracked_) {
     if (tables_.count(name) == 0) {
-      return daemon::StartupError{
-          fmt::format("line {}: no backend '{}' with a stick-table to track into", line, name)};
+      return invalidArgument(
+          fmt::format("line {}: no backend '{}' with a stick-table to track into", line, name));
     }
   }
   const Deny& base = denies_[0];

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "proxy/config.h"
 
 namespace nsmp::haproxy {
@@ -25,14 +25,14 @@ namespace nsmp::haproxy {
 class RateLimitRules {
  public:
   // Each takes the words of one directive (starting at the directive name)
-  // and returns an error message without the line number, empty when fine.
-  std::string addStickTable(int line, const std::string& table, const std::vector<std::string>& w);
-  std::string addTrack(int line, const std::vector<std::string>& w);  // "track-sc0 src table T"
-  std::string addDeny(int line, const std::vector<std::string>& w);   // "deny deny_status 429 ..."
+  // and says what is wrong without the line number.
+  Status addStickTable(int line, const std::string& table, const std::vector<std::string>& w);
+  Status addTrack(int line, const std::vector<std::string>& w);  // "track-sc0 src table T"
+  Status addDeny(int line, const std::vector<std::string>& w);   // "deny deny_status 429 ..."
 
   // Cross-checks the rules (errors are "line N: ...") and builds the limit;
   // disabled when there is no deny rule.
-  daemon::StartupResult<proxy::RateLimit> finish() const;
+  Result<proxy::RateLimit> finish() const;
 
  private:
   struct Table {

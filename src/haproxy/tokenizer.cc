@@ -2,7 +2,7 @@
 
 namespace nsmp::haproxy {
 
-daemon::StartupResult<std::vector<std::string>> splitWords(std::string_view line) {
+Result<std::vector<std::string>> splitWords(std::string_view line) {
   std::vector<std::string> words;
   std::string word;
   bool in_word = false;
@@ -15,7 +15,7 @@ daemon::StartupResult<std::vector<std::string>> splitWords(std::string_view line
       } else if (c == '\\' && quote == '"' && i + 1 < line.size()) {
         word += line[++i];
       } else if (c == '$' && quote == '"') {
-        return daemon::StartupError{"environment variables in quotes are not supported"};
+        return invalidArgument("environment variables in quotes are not supported");
       } else {
         word += c;
       }
@@ -30,7 +30,7 @@ daemon::StartupResult<std::vector<std::string>> splitWords(std::string_view line
     if (c == '#') break;
     in_word = true;
     if (c == '\\') {
-      if (i + 1 == line.size()) return daemon::StartupError{"a backslash ends the line"};
+      if (i + 1 == line.size()) return invalidArgument("a backslash ends the line");
       word += line[++i];
     } else if (c == '"' || c == '\'') {
       quote = c;
@@ -38,7 +38,7 @@ daemon::StartupResult<std::vector<std::string>> splitWords(std::string_view line
       word += c;
     }
   }
-  if (quote != 0) return daemon::StartupError{"unterminated quote"};
+  if (quote != 0) return invalidArgument("unterminated quote");
   if (in_word) words.push_back(std::move(word));
   return words;
 }

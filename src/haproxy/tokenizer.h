@@ -10,12 +10,12 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 
 namespace nsmp::haproxy {
 
 // Error messages name what is wrong without the line number; the caller adds
 // "line N: ".
-daemon::StartupResult<std::vector<std::string>> splitWords(std::string_view line);
+Result<std::vector<std::string>> splitWords(std::string_view line);
 
 }  // namespace nsmp::haproxy

@@ -1,10 +1,11 @@
 #include "haproxy/values.h"
 
-#include <arpa/inet.h>
-
 #include <fmt/format.h>
 #include <array>
 #include <charconv>
+
+#include "base/number_text.h"
+#include "net/address.h"
 
 namespace nsmp::haproxy {
 namespace {
@@ -19,23 +20,13 @@ bool leadingNumber(std::string_view text, uint64_t* value, std::string_view* res
   return true;
 }
 
-bool isIpv4(const std::string& host) {
-  in_addr a;
-  return ::inet_pton(AF_INET, host.c_str(), &a) == 1;
-}
-
-bool isIpv6(const std::string& host) {
-  in6_addr a;
-  return ::inet_pton(AF_INET6, host.c_str(), &a) == 1;
-}
-
 }  // namespace
 
-daemon::StartupResult<proxy::Millis> parseDuration(std::string_view text) {
+Result<proxy::Millis> parseDuration(std::string_view text) {
   uint64_t n = 0;
   std::string_view unit;
   if (text.empty() || text[0] == '+' || text[0] == '-' || !leadingNumber(text, &n, &unit)) {
-    return daemon::StartupError{fmt::format("'{}' is not a time (e.g. 30s, 500ms)", text)};
+    return invalidArgument(fmt::format("'{}' is not a time (e.g. 30s, 500ms)", text));
   }
   struct Unit {
     std::string_view name;
@@ -53,55 +44,45 @@ daemon::StartupResult<proxy::Millis> parseDuration(std::string_view text) {
     // Keep within what the engine's timers (and haproxy, 2^31 ms) accept.
     constexpr uint64_t kMaxMicros = (uint64_t{1} << 31) * 1000;
     if (n > kMaxMicros / u.micros) {
-      return daemon::StartupError{fmt::format("time '{}' is too large", text)};
+      return invalidArgument(fmt::format("time '{}' is too large", text));
     }
     uint64_t micros = n * u.micros;
     if (micros == 0) {
-      return daemon::StartupError{
-          fmt::format("time '{}' is zero (haproxy reads it as no timeout; give a duration)", text)};
+      return invalidArgument(
+          fmt::format("time '{}' is zero (haproxy reads it as no timeout; give a duration)", text));
     }
     return proxy::Millis((micros + 999) / 1000);
   }
-  return daemon::StartupError{
-      fmt::format("'{}' has an unknown time unit (use us, ms, s, m, h or d)", text)};
+  return invalidArgument(
+      fmt::format("'{}' has an unknown time unit (use us, ms, s, m, h or d)", text));
 }
 
-daemon::StartupResult<uint64_t> parseCount(std::string_view text, uint64_t max) {
-  uint64_t n = 0;
-  std::string_view rest;
-  if (text.empty() || text[0] == '+' || !leadingNumber(text, &n, &rest) || !rest.empty()) {
-    return daemon::StartupError{fmt::format("'{}' is not a number", text)};
-  }
-  if (n > max) return daemon::StartupError{fmt::format("'{}' is larger than {}", text, max)};
-  return n;
+Result<uint64_t> parseCount(std::string_view text, uint64_t max) {
+  std::optional<uint64_t> n = parseDecimal(text);
+  if (!n) return invalidArgument(fmt::format("'{}' is not a number", text));
+  if (*n > max) return invalidArgument(fmt::format("'{}' is larger than {}", text, max));
+  return *n;
 }
 
-daemon::StartupResult<uint64_t> parseSize(std::string_view text) {
-  uint64_t n = 0;
-  std::string_view suffix;
-  if (text.empty() || text[0] == '+' || !leadingNumber(text, &n, &suffix)) {
-    return daemon::StartupError{fmt::format("'{}' is not a size (e.g. 10k)", text)};
+Result<uint64_t> parseSize(std::string_view text) {
+  // The engine's table sizes are 32-bit.
+  SizeText size = parseSizeText(text, (uint64_t{1} << 32) - 1);
+  switch (size.problem) {
+    case SizeProblem::kNone:
+      return size.bytes;
+    case SizeProblem::kNotANumber:
+      return invalidArgument(fmt::format("'{}' is not a size (e.g. 10k)", text));
+    case SizeProblem::kUnknownSuffix:
+      return invalidArgument(fmt::format("'{}' has an unknown size suffix (use k, m or g)", text));
+    case SizeProblem::kTooLarge:
+      break;
   }
-  uint64_t mult = 1;
-  if (suffix == "k" || suffix == "K") {
-    mult = 1024;
-  } else if (suffix == "m" || suffix == "M") {
-    mult = 1024 * 1024;
-  } else if (suffix == "g" || suffix == "G") {
-    mult = 1024 * 1024 * 1024;
-  } else if (!suffix.empty()) {
-    return daemon::StartupError{
-        fmt::format("'{}' has an unknown size suffix (use k, m or g)", text)};
-  }
-  if (n > ((uint64_t{1} << 32) - 1) / mult) {
-    return daemon::StartupError{fmt::format("size '{}' is too large", text)};
-  }
-  return n * mult;
+  return invalidArgument(fmt::format("size '{}' is too large", text));
 }
 
-daemon::StartupResult<proxy::BindAddress> parseBindAddress(std::string_view text) {
+Result<proxy::BindAddress> parseBindAddress(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return daemon::StartupError{fmt::format("bind address '{}' {}", text, why)};
+    return invalidArgument(fmt::format("bind address '{}' {}", text, why));
   };
   if (text.find(',') != std::string_view::npos) return bad("is a list (give one per bind line)");
   if (text.find('@') != std::string_view::npos) return bad("has an address family prefix");
@@ -114,10 +95,12 @@ daemon::StartupResult<proxy::BindAddress> parseBindAddress(std::string_view text
   if (!port) return bad("has an invalid port");
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
-    if (!isIpv6(host)) return bad("has an invalid IPv6 address in brackets");
+    if (auto ip = net::parseIp(host); !ip || !ip->v6()) {
+      return bad("has an invalid IPv6 address in brackets");
+    }
   } else if (host.empty() || host == "*") {
     host = "0.0.0.0";  // haproxy: all IPv4 addresses
-  } else if (!isIpv4(host) && !isIpv6(host)) {
+  } else if (!net::parseIp(host)) {
     return bad("does not name an IP address (host names are not supported)");
   }
   proxy::BindAddress bind;
@@ -126,14 +109,14 @@ daemon::StartupResult<proxy::BindAddress> parseBindAddress(std::string_view text
   return bind;
 }
 
-daemon::StartupResult<std::string> parseUnixServerAddress(std::string_view text) {
+Result<std::string> parseUnixServerAddress(std::string_view text) {
   std::string_view path = text;
   if (path.substr(0, 5) == "unix@") path.remove_prefix(5);
   if (path.empty() || path[0] != '/') {
-    return daemon::StartupError{fmt::format(
+    return invalidArgument(fmt::format(
         "server address '{}' is not a UNIX socket path (the upstream is the metadata agent's "
         "socket, an absolute path)",
-        text)};
+        text));
   }
   return std::string(path);
 }

@@ -43,8 +43,7 @@ enum class Reply : uint8_t {
 };
 
 struct ReplyInfo {
-  int status;
-  const char* phrase;  // reason phrase of the status line
+  int status;          // its reason phrase: http::statusText()
   const char* reason;  // fixed word for logs and counters
 };
 

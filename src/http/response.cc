@@ -5,6 +5,7 @@
 
 #include "http/head_writer.h"
 #include "http/header_names.h"
+#include "http/status_text.h"
 
 namespace nsmp::http {
 
@@ -112,14 +113,14 @@ bool writeInterimHead(const HeadFields& head, Buffer& out) {
 void writeLocalReply(Reply r, bool keep_alive, bool head_request, Buffer& out) {
   const ReplyInfo& info = replyInfo(r);
   char body[160];
-  int blen =
-      std::snprintf(body, sizeof body, "%d %s (%s)\n", info.status, info.phrase, info.reason);
+  int blen = std::snprintf(body, sizeof body, "%d %s (%s)\n", info.status, statusText(info.status),
+                           info.reason);
   char head[256];
-  int hlen =
-      std::snprintf(head, sizeof head,
-                    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
-                    "%d\r\n%s\r\n",
-                    info.status, info.phrase, blen, keep_alive ? "" : "Connection: close\r\n");
+  int hlen = std::snprintf(head, sizeof head,
+                           "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: "
+                           "%d\r\n%s\r\n",
+                           info.status, statusText(info.status), blen,
+                           keep_alive ? "" : "Connection: close\r\n");
   out.append({head, static_cast<size_t>(hlen)});
   if (!head_request) out.append({body, static_cast<size_t>(blen)});
 }

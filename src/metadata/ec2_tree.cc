@@ -27,7 +27,7 @@ json ec2Tree(const Instance& in, int version) {
   std::string fixedIp;
   for (const Port& port : in.ports) {
     for (const IpAddress& a : port.addresses) {
-      if (!a.v6 && fixedIp.empty()) fixedIp = a.text();
+      if (!a.v6() && fixedIp.empty()) fixedIp = a.text();
     }
   }
   std::string floatingIp = in.floatingIp ? in.floatingIp->text() : "";

@@ -1,33 +1,13 @@
 #include "metadata/ip.h"
 
-#include <arpa/inet.h>
-
 #include <cctype>
 
 namespace nsmp::metadata {
 
-std::string IpAddress::text() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
-  return buf;
-}
-
 std::optional<IpAddress> parseIp(std::string_view text) {
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
-  std::string copy(text);  // inet_pton needs a terminated string
-  IpAddress ip;
-  if (inet_pton(AF_INET, copy.c_str(), ip.bytes.data()) == 1) return ip;
-  if (inet_pton(AF_INET6, copy.c_str(), ip.bytes.data()) != 1) return std::nullopt;
-  ip.v6 = true;
-  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  bool mapped = true;
-  for (int i = 0; i < 12; ++i) mapped = mapped && ip.bytes[i] == kMappedPrefix[i];
-  if (mapped) {
-    IpAddress v4;
-    for (int i = 0; i < 4; ++i) v4.bytes[i] = ip.bytes[12 + i];
-    return v4;
-  }
-  return ip;
+  std::optional<IpAddress> ip = net::parseIp(text);
+  if (!ip) return std::nullopt;
+  return ip->unmapped();
 }
 
 std::optional<std::array<uint8_t, 6>> parseMac(std::string_view text) {
@@ -50,7 +30,7 @@ std::optional<std::array<uint8_t, 6>> parseMac(std::string_view text) {
 }
 
 bool interfaceIdMatchesMac(const IpAddress& address, const std::array<uint8_t, 6>& mac) {
-  if (!address.v6) return false;
+  if (!address.v6()) return false;
   const uint8_t eui[8] = {
       static_cast<uint8_t>(mac[0] ^ 0x02), mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]};
   for (int i = 0; i < 8; ++i) {

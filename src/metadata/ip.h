@@ -10,20 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "net/address.h"
+
 namespace nsmp::metadata {
 
-struct IpAddress {
-  bool v6 = false;
-  std::array<uint8_t, 16> bytes{};  // IPv4 uses the first 4
+using IpAddress = net::IpAddress;
 
-  bool operator==(const IpAddress&) const = default;
-  // RFC 4291 section 2.5.6: fe80::/10.
-  bool isLinkLocalV6() const { return v6 && bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
-  std::string text() const;
-};
-
-// Exactly one address, no surrounding spaces, no port, no zone; IPv4-mapped
-// IPv6 becomes IPv4.
+// net::parseIp() (exactly one address: no spaces, port or zone), with an
+// IPv4-mapped IPv6 address made the IPv4 address it maps.
 std::optional<IpAddress> parseIp(std::string_view text);
 
 // A MAC address "fa:16:3e:00:00:01" (case-insensitive, colons required).

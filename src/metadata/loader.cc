@@ -170,7 +170,7 @@ json defaultNetworkData(const Instance& instance) {
                      {"ethernet_mac_address", port.macText}});
     for (const IpAddress& address : port.addresses) {
       networks.push_back({{"id", fmt::format("network{}", networks.size())},
-                          {"type", address.v6 ? "ipv6_dhcp" : "ipv4_dhcp"},
+                          {"type", address.v6() ? "ipv6_dhcp" : "ipv4_dhcp"},
                           {"link", linkId},
                           {"network_id", port.networkId}});
     }
@@ -369,30 +369,30 @@ TextPosition positionOfByte(std::string_view text, size_t byte) {
   return pos;
 }
 
-LoadResult parseDataset(std::string_view text) {
+Result<DatasetPtr> parseDataset(std::string_view text) {
   json root;
   try {
     root = json::parse(text);
   } catch (const json::parse_error& e) {
     TextPosition pos = positionOfByte(text, e.byte);
-    return {nullptr, fmt::format("line {}, column {}: {}", pos.line, pos.column,
-                                 parseErrorDetail(e.what()))};
+    return invalidArgument(
+        fmt::format("line {}, column {}: {}", pos.line, pos.column, parseErrorDetail(e.what())));
   }
   try {
-    return {std::make_shared<const Dataset>(parseRoot(root)), ""};
+    return DatasetPtr(std::make_shared<const Dataset>(parseRoot(root)));
   } catch (const DataError& e) {
-    return {nullptr, e.message};
+    return invalidArgument(e.message);
   }
 }
 
-LoadResult loadDatasetFile(const std::string& path) {
+Result<DatasetPtr> loadDatasetFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return {nullptr, fmt::format("{}: cannot open: {}", path, std::strerror(errno))};
+  if (!in) return Status::fromErrno(path + ": cannot open");
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) return {nullptr, fmt::format("{}: read error", path)};
-  LoadResult result = parseDataset(text.str());
-  if (!result.ok()) result.error = fmt::format("{}: {}", path, result.error);
+  if (in.bad()) return Status(Code::kIo, path + ": read error");
+  Result<DatasetPtr> result = parseDataset(text.str());
+  if (!result) return result.status().withContext(path);
   return result;
 }
 

@@ -8,19 +8,17 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "metadata/model.h"
 
 namespace nsmp::metadata {
 
-struct LoadResult {
-  std::shared_ptr<const Dataset> data;  // null on error
-  std::string error;                    // set on error
-  bool ok() const { return data != nullptr; }
-};
+using DatasetPtr = std::shared_ptr<const Dataset>;
 
-LoadResult parseDataset(std::string_view text);
+// The data (never null), or kInvalidArgument saying what is wrong.
+Result<DatasetPtr> parseDataset(std::string_view text);
 // Reads the file, then parseDataset(); errors are prefixed with the path.
-LoadResult loadDatasetFile(const std::string& path);
+Result<DatasetPtr> loadDatasetFile(const std::string& path);
 
 // 1-based line and column of a 1-based byte position (nlohmann's parse_error::byte).
 struct TextPosition {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/status_text.h"
+
 namespace nsmp::metadata {
 
 struct Request {
@@ -31,7 +33,8 @@ struct Response {
 };
 
 Response textResponse(int status, std::string body, std::string reason);
-const char* statusText(int status);
+// The reason phrase of a status code ("Not Found").
+using http::statusText;
 
 // The bytes of `response` on the wire: HTTP/1.1 status line, Content-Type,
 // Content-Length (also for HEAD, where the body is left out: RFC 9110

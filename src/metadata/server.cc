@@ -97,8 +97,8 @@ void Server::onTimer(event::Timer& timer) {
 }
 
 void Server::pollDataFile() {
-  LoadResult result;
-  switch (watcher_->poll(&result)) {
+  DataFileWatcher::Polled result = watcher_->poll();
+  switch (result.change) {
     case DataFileWatcher::Change::kUnchanged:
       break;
     case DataFileWatcher::Change::kReloaded:
@@ -108,7 +108,7 @@ void Server::pollDataFile() {
       break;
     case DataFileWatcher::Change::kRejected:
       log::error("metadata server: not reloading: {} (still serving the previous data)",
-                 result.error);
+                 result.rejected.message());
       break;
     case DataFileWatcher::Change::kMissing:
       log::warning("metadata server: {} is gone; still serving the previous data",

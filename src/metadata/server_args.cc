@@ -1,10 +1,11 @@
 #include "metadata/server_args.h"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+
+#include "base/number_text.h"
+#include "net/address.h"
 
 namespace nsmp::metadata {
 namespace {
@@ -60,20 +61,17 @@ bool takesValue(std::string_view name) {
 
 // The first line of the file without surrounding blanks and line end, as
 // oslo.config reads `metadata_proxy_shared_secret = ...` from the agent's ini.
-std::optional<std::string> readSecretFile(const std::string& path, std::string* error) {
+Result<std::string> readSecretFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read --shared-secret-file " + path;
-    return std::nullopt;
-  }
+  if (!in) return invalidArgument("cannot read --shared-secret-file " + path);
   std::string line;
   std::getline(in, line);
   size_t first = line.find_first_not_of(" \t\r");
   size_t last = line.find_last_not_of(" \t\r");
   line = first == std::string::npos ? std::string() : line.substr(first, last - first + 1);
   if (line.empty()) {
-    *error = "--shared-secret-file " + path + " is empty: put the secret on its first line";
-    return std::nullopt;
+    return invalidArgument("--shared-secret-file " + path +
+                           " is empty: put the secret on its first line");
   }
   return line;
 }
@@ -93,9 +91,8 @@ std::optional<int> check(ServerArgs* args) {
   if (args->socket.empty() && !nova && !args->check)
     return usageError("--socket PATH or --nova-listen HOST:PORT is required");
   if (!args->sharedSecretFile.empty()) {
-    std::string error;
-    auto secret = readSecretFile(args->sharedSecretFile, &error);
-    if (!secret) return usageError(error);
+    auto secret = readSecretFile(args->sharedSecretFile);
+    if (!secret) return usageError(secret.status().message());
     args->sharedSecret = *secret;
   }
   return std::nullopt;
@@ -103,33 +100,29 @@ std::optional<int> check(ServerArgs* args) {
 
 }  // namespace
 
-std::optional<net::ListenSpec> parseListenAddress(std::string_view text, std::string* error) {
-  auto fail = [&](const std::string& why) -> std::optional<net::ListenSpec> {
-    *error = "--nova-listen " + std::string(text) + ": " + why;
-    return std::nullopt;
+Result<net::ListenSpec> parseListenAddress(std::string_view text) {
+  auto fail = [&](const std::string& why) {
+    return invalidArgument("--nova-listen " + std::string(text) + ": " + why);
   };
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos)
     return fail("want HOST:PORT, e.g. 127.0.0.1:8775 or [::1]:8775");
   std::string_view host = text.substr(0, colon);
   std::string_view portText = text.substr(colon + 1);
-  uint16_t port = 0;
-  if (!parseNumber(portText, 10, &port)) return fail("the port must be a number from 0 to 65535");
+  std::optional<uint64_t> port = parseDecimal(portText);
+  if (!port || *port > 65535) return fail("the port must be a number from 0 to 65535");
   bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
   if (bracketed) host = host.substr(1, host.size() - 2);
-  std::string hostText(host);
-  unsigned char buf[16];
+  std::optional<net::IpAddress> ip = net::parseIp(host);
   if (bracketed) {
-    if (inet_pton(AF_INET6, hostText.c_str(), buf) != 1)
-      return fail("not an IPv6 address between the brackets");
-  } else if (inet_pton(AF_INET, hostText.c_str(), buf) != 1) {
-    if (inet_pton(AF_INET6, hostText.c_str(), buf) == 1)
-      return fail("write an IPv6 address in brackets, e.g. [::1]:8775");
+    if (!ip || !ip->v6()) return fail("not an IPv6 address between the brackets");
+  } else if (!ip || ip->v6()) {
+    if (ip) return fail("write an IPv6 address in brackets, e.g. [::1]:8775");
     return fail("HOST must be an IPv4 address or a bracketed IPv6 address (no names)");
   }
   net::ListenSpec spec;
-  spec.host = hostText;
-  spec.port = port;
+  spec.host = std::string(host);
+  spec.port = static_cast<uint16_t>(*port);
   return spec;
 }
 
@@ -166,9 +159,8 @@ std::optional<int> parseServerArgs(int argc, char** argv, ServerArgs* args) {
     } else if (name == "--shared-secret-file") {
       args->sharedSecretFile = *v;
     } else if (name == "--nova-listen") {
-      std::string error;
-      auto spec = parseListenAddress(*v, &error);
-      if (!spec) return usageError(error);
+      auto spec = parseListenAddress(*v);
+      if (!spec) return usageError(spec.status().message());
       args->novaListen = *v;
       args->nova = *spec;
     } else if (name == "--socket-mode") {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "net/socket.h"
 
 namespace nsmp::metadata {
@@ -30,8 +31,8 @@ struct ServerArgs {
 std::optional<int> parseServerArgs(int argc, char** argv, ServerArgs* args);
 
 // "HOST:PORT" with HOST an IPv4 literal or a bracketed IPv6 literal
-// ("[::1]:8775"); PORT 0-65535 (0: the kernel picks one). nullopt and an
-// explanation in `error` otherwise.
-std::optional<net::ListenSpec> parseListenAddress(std::string_view text, std::string* error);
+// ("[::1]:8775"); PORT 0-65535 (0: the kernel picks one). Errors start
+// "--nova-listen <text>: ".
+Result<net::ListenSpec> parseListenAddress(std::string_view text);
 
 }  // namespace nsmp::metadata

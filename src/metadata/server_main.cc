@@ -56,25 +56,25 @@ int metadataServerMain(int argc, char** argv) {
   log::setDebug(args.debug);
 
   DataFileWatcher watcher(args.data);
-  LoadResult initial = watcher.load();
+  Result<DatasetPtr> initial = watcher.load();
   if (!initial.ok()) {
-    std::fprintf(stderr, "ns-metadata-proxy metadata-server: %s\n", initial.error.c_str());
+    std::fprintf(stderr, "ns-metadata-proxy metadata-server: %s\n",
+                 initial.status().message().c_str());
     return 1;
   }
   if (args.check) {
-    std::printf("%s: %zu instances, %zu routers\n", args.data.c_str(),
-                initial.data->instances.size(), initial.data->routers.size());
+    std::printf("%s: %zu instances, %zu routers\n", args.data.c_str(), (*initial)->instances.size(),
+                (*initial)->routers.size());
     return 0;
   }
   if (!args.logFile.empty()) {
-    std::string error;
-    if (!log::useFile(args.logFile, &error)) {
-      std::fprintf(stderr, "ns-metadata-proxy metadata-server: %s\n", error.c_str());
+    if (Status s = log::useFile(args.logFile); !s) {
+      std::fprintf(stderr, "ns-metadata-proxy metadata-server: %s\n", s.message().c_str());
       return 1;
     }
   }
 
-  MetadataService service(initial.data);
+  MetadataService service(*initial);
   event::Loop loop;
   if (Status s = loop.init(); !s) {
     log::error("metadata server: {}", s.message());
@@ -117,7 +117,7 @@ int metadataServerMain(int argc, char** argv) {
     bool nova = server->config().front == Front::kNova;
     log::info("metadata server listening on {}{} with {} instances and {} routers from {}",
               server->address(), nova ? " as Nova's metadata API" : "",
-              initial.data->instances.size(), initial.data->routers.size(), args.data);
+              (*initial)->instances.size(), (*initial)->routers.size(), args.data);
   }
   log::flush();
   loop.run();

@@ -15,26 +15,27 @@ bool DataFileWatcher::statFile(Identity* out) const {
   return true;
 }
 
-LoadResult DataFileWatcher::load() {
+Result<DatasetPtr> DataFileWatcher::load() {
   // Identity first, then read: a write landing in between shows up as a
   // change at the next poll instead of being missed.
   if (!statFile(&seen_)) seen_ = Identity{};
   return loadDatasetFile(path_);
 }
 
-DataFileWatcher::Change DataFileWatcher::poll(LoadResult* result) {
+DataFileWatcher::Polled DataFileWatcher::poll() {
   Identity now;
   if (!statFile(&now)) {
-    if (missing_) return Change::kUnchanged;  // reported once
+    if (missing_) return {Change::kUnchanged, nullptr, {}};  // reported once
     missing_ = true;
     seen_ = Identity{};
-    return Change::kMissing;
+    return {Change::kMissing, nullptr, {}};
   }
   missing_ = false;
-  if (now == seen_) return Change::kUnchanged;
+  if (now == seen_) return {Change::kUnchanged, nullptr, {}};
   seen_ = now;
-  *result = loadDatasetFile(path_);
-  return result->ok() ? Change::kReloaded : Change::kRejected;
+  Result<DatasetPtr> loaded = loadDatasetFile(path_);
+  if (!loaded) return {Change::kRejected, nullptr, loaded.status()};
+  return {Change::kReloaded, std::move(*loaded), {}};
 }
 
 }  // namespace nsmp::metadata

@@ -22,15 +22,20 @@ class DataFileWatcher {
   explicit DataFileWatcher(std::string path) : path_(std::move(path)) {}
 
   // The first load; remembers what it read.
-  LoadResult load();
+  Result<DatasetPtr> load();
 
   enum class Change {
     kUnchanged,
-    kReloaded,  // result holds the new data
-    kRejected,  // result.error says why; keep the old data
+    kReloaded,  // `data` holds the new data
+    kRejected,  // `rejected` says why; keep the old data
     kMissing,   // the file is gone (maybe mid-rename); keep the old data
   };
-  Change poll(LoadResult* result);
+  struct Polled {
+    Change change = Change::kUnchanged;
+    DatasetPtr data;
+    Status rejected;
+  };
+  Polled poll();
 
   const std::string& path() const { return path_; }
 

@@ -71,22 +71,75 @@ std::string PeerAddress::ipPort() const {
   return std::string(buf, static_cast<size_t>(p - buf));
 }
 
+IpAddress IpAddress::unmapped() const {
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (!v6() || std::memcmp(bytes.data(), kMappedPrefix, sizeof kMappedPrefix) != 0) return *this;
+  IpAddress v4;
+  v4.family = AF_INET;
+  std::memcpy(v4.bytes.data(), bytes.data() + 12, 4);
+  return v4;
+}
+
+std::string IpAddress::text() const {
+  char buf[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(v6() ? AF_INET6 : AF_INET, bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+std::optional<IpAddress> parseIp(std::string_view text) {
+  // inet_pton reads a C string: copy into a terminated buffer, and refuse an
+  // embedded NUL, which would make "192.0.2.1\0junk" read as 192.0.2.1.
+  // The longest literal ("ffff:...:255.255.255.255") has 45 characters.
+  char literal[INET6_ADDRSTRLEN];
+  if (text.empty() || text.size() >= sizeof literal || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::memcpy(literal, text.data(), text.size());
+  literal[text.size()] = '\0';
+  IpAddress ip;
+  if (::inet_pton(AF_INET, literal, ip.bytes.data()) == 1) {
+    ip.family = AF_INET;
+    return ip;
+  }
+  if (::inet_pton(AF_INET6, literal, ip.bytes.data()) == 1) {
+    ip.family = AF_INET6;
+    return ip;
+  }
+  return std::nullopt;
+}
+
+HostText splitHost(std::string_view host) {
+  HostText out;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    out.bracketed = true;
+  }
+  if (size_t pct = host.find('%'); pct != std::string_view::npos) {
+    out.zone = host.substr(pct + 1);
+    host = host.substr(0, pct);
+  }
+  out.address = host;
+  return out;
+}
+
 Status makeSockaddr(std::string_view host, uint16_t port, std::string_view interface,
                     sockaddr_storage* out, socklen_t* len) {
   std::memset(out, 0, sizeof *out);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  std::string h(host);
-  auto* in = reinterpret_cast<sockaddr_in*>(out);
-  if (::inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
+  std::optional<IpAddress> ip = parseIp(host);
+  if (ip && !ip->v6()) {
+    auto* in = reinterpret_cast<sockaddr_in*>(out);
     in->sin_family = AF_INET;
     in->sin_port = htons(port);
+    std::memcpy(&in->sin_addr, ip->bytes.data(), 4);
     *len = sizeof(sockaddr_in);
     return {};
   }
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(out);
-  if (::inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
+  if (ip) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(out);
+    std::memcpy(&in6->sin6_addr, ip->bytes.data(), 16);
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons(port);
     if (!interface.empty()) {

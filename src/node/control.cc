@@ -149,22 +149,23 @@ void ControlReply::send(std::string line) const {
   slot->connection->answered(std::move(line));
 }
 
-daemon::StartupResult<std::unique_ptr<ControlServer>> ControlServer::open(event::Loop& loop,
-                                                                          const std::string& path,
-                                                                          Handler handler,
-                                                                          std::string too_long) {
+Result<std::unique_ptr<ControlServer>> ControlServer::open(event::Loop& loop,
+                                                           const std::string& path, Handler handler,
+                                                           std::string too_long) {
   if (net::connectUnix(path).ok()) {
-    return daemon::StartupError{"another node is serving the control socket " + path};
+    return Status(Code::kFailedPrecondition, "another node is serving the control socket " + path);
   }
   // Created 0600 from the start: no moment where others could connect.
   mode_t old_mask = ::umask(0177);
   Result<net::Fd> fd = net::listenUnix(path, 64);
   ::umask(old_mask);
-  if (!fd) return daemon::StartupError{"control socket " + path + ": " + fd.status().message()};
+  if (!fd)
+    return Status(Code::kFailedPrecondition,
+                  "control socket " + path + ": " + fd.status().message());
   std::unique_ptr<ControlServer> server(
       new ControlServer(loop, path, std::move(handler), std::move(too_long)));
   if (Status s = server->acceptor_.add(std::move(*fd)); !s) {
-    return daemon::StartupError{"control socket " + path + ": " + s.message()};
+    return Status(Code::kFailedPrecondition, "control socket " + path + ": " + s.message());
   }
   return server;
 }

@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "base/intrusive_list.h"
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "event/loop.h"
 #include "net/acceptor.h"
 #include "net/fd.h"
@@ -49,10 +49,8 @@ class ControlServer final : private net::Acceptor::Handler {
 
   // Listens on `path`, mode 0600. A socket file nobody answers on is
   // replaced; one that answers belongs to another node: refused.
-  static daemon::StartupResult<std::unique_ptr<ControlServer>> open(event::Loop& loop,
-                                                                    const std::string& path,
-                                                                    Handler handler,
-                                                                    std::string too_long);
+  static Result<std::unique_ptr<ControlServer>> open(event::Loop& loop, const std::string& path,
+                                                     Handler handler, std::string too_long);
   ~ControlServer();
 
  private:

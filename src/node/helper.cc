@@ -38,36 +38,37 @@ bool isTcpListener(int fd) {
          intOption(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1;
 }
 
-daemon::StartupResult<std::vector<net::Fd>> serve(NamespaceSwitch& home, const Message& request) {
+Result<std::vector<net::Fd>> serve(NamespaceSwitch& home, const Message& request) {
   if (!request.fds.empty()) {
-    return daemon::StartupError{std::string(kMalformed) + "it carries file descriptors"};
+    return invalidArgument(std::string(kMalformed) + "it carries file descriptors");
   }
   if (request.truncated) {
-    return daemon::StartupError{std::string(kMalformed) + "longer than " +
-                                std::to_string(kMaxMessage) + " bytes"};
+    return invalidArgument(std::string(kMalformed) + "longer than " + std::to_string(kMaxMessage) +
+                           " bytes");
   }
   auto config = decodeRequest(request.bytes);
-  if (!config) return daemon::StartupError{config.error()};
+  if (!config) return config.status();
   auto target = openNetns(config->netns);
-  if (!target) return daemon::StartupError{target.error()};
+  if (!target) return target.status();
   if (sameNamespace(target->get(), home.home())) {
-    return daemon::StartupError{
+    return Status(
+        Code::kFailedPrecondition,
         "netns " + config->netns +
-        " is the node's own network namespace: add the listener without --netns (the node "
-        "opens those itself, with its own privileges)"};
+            " is the node's own network namespace: add the listener without --netns (the node "
+            "opens those itself, with its own privileges)");
   }
   std::vector<net::Fd> sockets;
-  auto opened = home.runIn(config->netns, target->get(), [&]() -> daemon::StartupStatus {
-    std::string error;
-    if (!proxy::openListeningSockets(*config, " in " + config->netns, &sockets, &error)) {
-      return daemon::StartupError{error};
-    }
+  Status opened = home.runIn(config->netns, target->get(), [&]() -> Status {
+    auto listening = proxy::openListeningSockets(*config, " in " + config->netns);
+    if (!listening) return listening.status();
+    sockets = std::move(*listening);
     return {};
   });
-  if (!opened) return daemon::StartupError{opened.error()};
+  if (!opened) return opened;
   for (const net::Fd& s : sockets) {
     if (!isTcpListener(s.get())) {
-      return daemon::StartupError{"socket helper: opened something other than a TCP listener"};
+      return Status(Code::kFailedPrecondition,
+                    "socket helper: opened something other than a TCP listener");
     }
   }
   return sockets;
@@ -86,27 +87,27 @@ daemon::StartupResult<std::vector<net::Fd>> serve(NamespaceSwitch& home, const M
     if (request.kind != Message::Kind::kMessage)
       ::_exit(request.kind == Message::Kind::kEnd ? 0 : 1);
     if (!home) {
-      sendMessage(kChannelFd, "0" + home.error(), {});
+      sendMessage(kChannelFd, "0" + home.status().message(), {});
       continue;
     }
     auto sockets = serve(*home, request);
     bool sent = sockets ? sendMessage(kChannelFd, "1", *sockets)
-                        : sendMessage(kChannelFd, "0" + sockets.error(), {});
+                        : sendMessage(kChannelFd, "0" + sockets.status().message(), {});
     if (!sent) ::_exit(1);
   }
 }
 
 }  // namespace
 
-daemon::StartupResult<HelperProcess> forkHelper() {
+Result<HelperProcess> forkHelper() {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-    return daemon::StartupError{std::string("socketpair: ") + std::strerror(errno)};
+    return Status::fromErrno("socketpair");
   }
   net::Fd mine(pair[0]), theirs(pair[1]);
   pid_t node = ::getpid();
   pid_t pid = ::fork();
-  if (pid < 0) return daemon::StartupError{std::string("fork: ") + std::strerror(errno)};
+  if (pid < 0) return Status::fromErrno("fork");
   if (pid == 0) helperMain(node, theirs.get());
   return HelperProcess{std::move(mine), pid};
 }

@@ -15,7 +15,7 @@
 
 #include <sys/types.h>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "net/fd.h"
 
 namespace nsmp::node {
@@ -28,6 +28,6 @@ struct HelperProcess {
 // Forks the helper; call while still root. The helper keeps no descriptor
 // but the channel and stdin/stdout/stderr, answers requests in order, one at
 // a time, and exits when the node closes its end or dies.
-daemon::StartupResult<HelperProcess> forkHelper();
+Result<HelperProcess> forkHelper();
 
 }  // namespace nsmp::node

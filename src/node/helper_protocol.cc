@@ -41,9 +41,7 @@ bool isInterfaceName(std::string_view name) {
   return true;
 }
 
-daemon::StartupError malformed(const std::string& why) {
-  return daemon::StartupError{std::string(kMalformed) + why};
-}
+Status malformed(const std::string& why) { return invalidArgument(std::string(kMalformed) + why); }
 
 // A field as it may appear in a refusal: short, printable.
 std::string shown(std::string_view field) {
@@ -63,7 +61,7 @@ std::string encodeRequest(const proxy::ListenerConfig& c) {
   return m;
 }
 
-daemon::StartupResult<proxy::ListenerConfig> decodeRequest(std::string_view m) {
+Result<proxy::ListenerConfig> decodeRequest(std::string_view m) {
   std::vector<std::string_view> f;
   while (!m.empty()) {
     size_t end = m.find('\0');
@@ -85,7 +83,7 @@ daemon::StartupResult<proxy::ListenerConfig> decodeRequest(std::string_view m) {
         "no netns; the node opens the listeners of its own namespace itself, with its own "
         "privileges");
   }
-  if (auto path = netnsPath(c.netns); !path) return malformed(path.error());
+  if (auto path = netnsPath(c.netns); !path) return malformed(path.status().message());
   auto maxconn = decimal(f[1], kMaxMaxconn);
   if (!maxconn || *maxconn == 0) {
     return malformed("maxconn '" + shown(f[1]) + "' is not a number from 1 to 1000000");

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "net/fd.h"
 #include "proxy/config.h"
 
@@ -38,7 +38,7 @@ std::string encodeRequest(const proxy::ListenerConfig& config);
 // for a valid listener (a namespace as netnsPath() allows it, maxconn
 // 1-1000000, an IPv4 or IPv6 literal, a port 0-65535 in plain decimal, an
 // interface name or nothing), or bytes after the last field.
-daemon::StartupResult<proxy::ListenerConfig> decodeRequest(std::string_view message);
+Result<proxy::ListenerConfig> decodeRequest(std::string_view message);
 
 // One message and the descriptors that came with it.
 struct Message {

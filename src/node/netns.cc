@@ -78,13 +78,13 @@ const char* namespaceKind(int type) {
   }
 }
 
-daemon::StartupError failure(const std::string& netns, const std::string& why) {
-  return daemon::StartupError{"netns " + netns + ": " + why};
+Status failure(const std::string& netns, const std::string& why) {
+  return invalidArgument("netns " + netns + ": " + why);
 }
 
 }  // namespace
 
-daemon::StartupResult<std::string> netnsPath(const std::string& netns) {
+Result<std::string> netnsPath(const std::string& netns) {
   std::string_view n = netns;
   if (n.starts_with(kRunNetns) && isName(n.substr(kRunNetns.size()))) return netns;
   if (n.size() > kProc.size() + kNsNet.size() && n.starts_with(kProc) && n.ends_with(kNsNet) &&
@@ -93,15 +93,15 @@ daemon::StartupResult<std::string> netnsPath(const std::string& netns) {
   }
   if (isName(n)) return std::string(kRunNetns) + netns;
   std::string shown = netns.size() > 80 ? netns.substr(0, 80) + "..." : netns;
-  return daemon::StartupError{
+  return invalidArgument(
       "netns '" + shown +
       "': not a namespace name under /run/netns (letters, digits and -_.:@+, at most 255) "
-      "or /proc/<pid>/ns/net"};
+      "or /proc/<pid>/ns/net");
 }
 
-daemon::StartupResult<net::Fd> openNetns(const std::string& netns) {
+Result<net::Fd> openNetns(const std::string& netns) {
   auto path = netnsPath(netns);
-  if (!path) return daemon::StartupError{path.error()};
+  if (!path) return path.status();
   size_t slash = path->rfind('/');
   std::string dir = path->substr(0, slash);
   std::string leaf = path->substr(slash + 1);
@@ -110,25 +110,25 @@ daemon::StartupResult<net::Fd> openNetns(const std::string& netns) {
   // followed. Under /run/netns (root's, written by `ip netns`) nothing is.
   bool magic = path->starts_with(kProc);
   net::Fd parent(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!parent.valid()) return failure(netns, std::strerror(errno));
+  if (!parent.valid()) return Status::fromErrno("netns " + netns);
   // Looked at before it is opened: opening a FIFO would wait for a writer
   // and opening a device runs its driver.
   struct stat st;
   if (::fstatat(parent.get(), leaf.c_str(), &st, magic ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
-    return failure(netns, std::strerror(errno));
+    return Status::fromErrno("netns " + netns);
   }
   if (!S_ISREG(st.st_mode)) {
     return failure(netns, std::string("not a network namespace (") + fileKind(st.st_mode) + ")");
   }
   net::Fd fd(::openat(parent.get(), leaf.c_str(),
                       O_RDONLY | O_NONBLOCK | O_CLOEXEC | (magic ? 0 : O_NOFOLLOW)));
-  if (!fd.valid()) return failure(netns, std::strerror(errno));
+  if (!fd.valid()) return Status::fromErrno("netns " + netns);
   struct statfs fs;
   if (::fstatfs(fd.get(), &fs) != 0 || fs.f_type != NSFS_MAGIC) {
     return failure(netns, "not a network namespace (a plain file)");
   }
   int type = ::ioctl(fd.get(), NS_GET_NSTYPE);
-  if (type < 0) return failure(netns, std::strerror(errno));
+  if (type < 0) return Status::fromErrno("netns " + netns);
   if (type != CLONE_NEWNET) {
     return failure(netns, std::string("not a network namespace (") + namespaceKind(type) + ")");
   }
@@ -141,24 +141,23 @@ bool sameNamespace(int a, int b) {
          sa.st_ino == sb.st_ino;
 }
 
-daemon::StartupResult<NamespaceSwitch> NamespaceSwitch::open() {
+Result<NamespaceSwitch> NamespaceSwitch::open() {
   net::Fd home(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!home.valid()) {
-    return daemon::StartupError{std::string("cannot open /proc/self/ns/net: ") +
-                                std::strerror(errno)};
+    return Status::fromErrno("cannot open /proc/self/ns/net");
   }
   return NamespaceSwitch(std::move(home));
 }
 
-daemon::StartupStatus NamespaceSwitch::runIn(const std::string& netns, int target,
-                                             const std::function<daemon::StartupStatus()>& work) {
-  if (::setns(target, CLONE_NEWNET) != 0) return failure(netns, std::strerror(errno));
-  daemon::StartupStatus done = work();
+Status NamespaceSwitch::runIn(const std::string& netns, int target,
+                              const std::function<Status()>& work) {
+  if (::setns(target, CLONE_NEWNET) != 0) return Status::fromErrno("netns " + netns);
+  Status done = work();
   if (::setns(home_.get(), CLONE_NEWNET) != 0) {
     // Staying in a VM network's namespace would open the next listener
     // there: stop rather than serve from the wrong place.
     std::fprintf(stderr, "ns-metadata-proxy: cannot return to the home network namespace: %s\n",
-                 std::strerror(errno));
+                 std::string(errnoText(errno)).c_str());
     ::_exit(1);
   }
   return done;

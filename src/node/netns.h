@@ -14,7 +14,7 @@
 #include <functional>
 #include <string>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "net/fd.h"
 
 namespace nsmp::node {
@@ -23,7 +23,7 @@ namespace nsmp::node {
 // "/proc/<pid>/ns/net" as it is. A name is one path component of letters,
 // digits and "-_.:@+", 1-255 characters, not starting with '.'; a pid is
 // decimal without a leading zero. Anything else is refused.
-daemon::StartupResult<std::string> netnsPath(const std::string& netns);
+Result<std::string> netnsPath(const std::string& netns);
 
 // Opens the namespace `netns` names, as netnsPath() allows it, for setns().
 // Never blocks and never opens anything but a regular file: a FIFO, a device
@@ -31,7 +31,7 @@ daemon::StartupResult<std::string> netnsPath(const std::string& netns);
 // a network namespace (nsfs, NS_GET_NSTYPE). Errors name the namespace:
 // "netns qdhcp-X: No such file or directory", "netns X: not a network
 // namespace (a FIFO)".
-daemon::StartupResult<net::Fd> openNetns(const std::string& netns);
+Result<net::Fd> openNetns(const std::string& netns);
 
 // True when `a` and `b` are handles on the same namespace.
 bool sameNamespace(int a, int b);
@@ -39,15 +39,14 @@ bool sameNamespace(int a, int b);
 class NamespaceSwitch {
  public:
   // Remembers the namespace the calling thread is in now (its home).
-  static daemon::StartupResult<NamespaceSwitch> open();
+  static Result<NamespaceSwitch> open();
 
   int home() const { return home_.get(); }
 
   // Enters `target` (from openNetns), runs `work` there and comes back; the
   // result is work's, or why the namespace could not be entered. A process
   // that cannot return home must not open anything else: it exits (status 1).
-  daemon::StartupStatus runIn(const std::string& netns, int target,
-                              const std::function<daemon::StartupStatus()>& work);
+  Status runIn(const std::string& netns, int target, const std::function<Status()>& work);
 
  private:
   explicit NamespaceSwitch(net::Fd home) : home_(std::move(home)) {}

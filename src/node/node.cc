@@ -41,30 +41,30 @@ Node::Pending* Node::findPending(const std::string& uuid) {
 
 void Node::add(proxy::ListenerConfig config, AddDone done) {
   std::string_view noun = identityNoun(config.identity.kind);
-  if (worker_.shuttingDown()) return done(daemon::StartupError{"the node is shutting down"});
+  if (worker_.shuttingDown())
+    return done(Status(Code::kFailedPrecondition, "the node is shutting down"));
   // Both producers (app/cli, haproxy/config_parser) check it already; the
   // node checks again because the id tags its log lines and names its
   // listener in `ctl` for every namespace of the host.
   if (!proxy::isSafeId(config.uuid)) {
-    return done(daemon::StartupError{fmt::format("{} id {}", noun, proxy::idProblem(config.uuid))});
+    return done(invalidArgument(fmt::format("{} id {}", noun, proxy::idProblem(config.uuid))));
   }
   if (find(config.uuid)) {
-    return done(daemon::StartupError{
-        fmt::format("{} {} is already served (remove it first)", noun, config.uuid)});
+    return done(
+        Status(Code::kAlreadyExists,
+               fmt::format("{} {} is already served (remove it first)", noun, config.uuid)));
   }
   if (findPending(config.uuid)) {
-    return done(daemon::StartupError{fmt::format(
-        "{} {} is being added already (wait for that add's answer)", noun, config.uuid)});
+    return done(Status(Code::kFailedPrecondition,
+                       fmt::format("{} {} is being added already (wait for that add's answer)",
+                                   noun, config.uuid)));
   }
   if (config.netns.empty()) {
-    std::vector<net::Fd> sockets;
-    std::string error;
-    if (!proxy::openListeningSockets(config, "", &sockets, &error)) {
-      return done(daemon::StartupError{error});
-    }
-    return done(start(std::move(config), std::move(sockets)));
+    auto sockets = proxy::openListeningSockets(config, "");
+    if (!sockets) return done(sockets.status());
+    return done(start(std::move(config), std::move(*sockets)));
   }
-  if (auto path = netnsPath(config.netns); !path) return done(daemon::StartupError{path.error()});
+  if (auto path = netnsPath(config.netns); !path) return done(path.status());
   uint64_t id = next_id_++;
   pending_.push_back({id, config, std::move(done)});
   opener_->open(config,
@@ -78,7 +78,7 @@ void Node::opened(uint64_t id, SocketOpener::Opened sockets) {
   Pending p = std::move(*it);
   pending_.erase(it);
   if (!p.done) return;  // answered already (removed, shutdown): the sockets close unused
-  if (!sockets) return p.done(daemon::StartupError{sockets.error()});
+  if (!sockets) return p.done(sockets.status());
   p.done(start(std::move(p.config), std::move(*sockets)));
 }
 
@@ -90,7 +90,7 @@ Node::Added Node::start(proxy::ListenerConfig config, std::vector<net::Fd> socke
   std::string upstream = config.upstream_socket;
   Result<proxy::Listener*> listener = worker_.addListener(std::move(config), std::move(sockets));
   if (!listener) {
-    return daemon::StartupError{fmt::format("{} {}: {}", noun, uuid, listener.status().message())};
+    return listener.status().withContext(fmt::format("{} {}", noun, uuid));
   }
   log::info("{} {}{}: listening on {} -> {}", noun, uuid, where, (*listener)->describe(), upstream);
   return *listener;
@@ -99,10 +99,10 @@ Node::Added Node::start(proxy::ListenerConfig config, std::vector<net::Fd> socke
 void Node::cancel(Pending& p, const std::string& why) {
   AddDone done = std::move(p.done);
   p.done = nullptr;
-  done(daemon::StartupError{why});
+  done(Status(Code::kFailedPrecondition, why));
 }
 
-daemon::StartupResult<size_t> Node::remove(const std::string& uuid) {
+Result<size_t> Node::remove(const std::string& uuid) {
   if (proxy::Listener* listener = find(uuid)) {
     std::string_view noun = identityNoun(listener->config().identity.kind);
     worker_.retireListener(listener);  // may free it at the end of this loop turn
@@ -116,7 +116,7 @@ daemon::StartupResult<size_t> Node::remove(const std::string& uuid) {
     cancel(*p, fmt::format("{} {} was removed while it was being added", noun, uuid));
     return size_t{0};
   }
-  return daemon::StartupError{uuid + " is not served"};
+  return Status(Code::kNotFound, uuid + " is not served");
 }
 
 void Node::failPendingOnShutdown() {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "node/opener.h"
 #include "proxy/config.h"
 #include "proxy/worker.h"
@@ -22,7 +22,7 @@ namespace nsmp::node {
 
 class Node {
  public:
-  using Added = daemon::StartupResult<proxy::Listener*>;
+  using Added = Result<proxy::Listener*>;
   using AddDone = std::function<void(Added)>;
 
   // `opener` opens sockets in other namespaces.
@@ -44,7 +44,7 @@ class Node {
   // A uuid still being added is cancelled instead: its add is answered "was
   // removed while it was being added" at once, and the sockets the helper
   // opens for it later are closed unused.
-  daemon::StartupResult<size_t> remove(const std::string& uuid);
+  Result<size_t> remove(const std::string& uuid);
 
   // Served and draining listeners, oldest first.
   std::vector<const proxy::Listener*> listeners() const;

@@ -40,14 +40,14 @@ class HelperOpener final : public SocketOpener, public event::IoHandler {
 
   void open(const proxy::ListenerConfig& config, Done done) override {
     if (config.binds.size() > kMaxBinds) {
-      return done(
-          daemon::StartupError{"at most " + std::to_string(kMaxBinds) + " addresses per listener"});
+      return done(Status(Code::kFailedPrecondition,
+                         "at most " + std::to_string(kMaxBinds) + " addresses per listener"));
     }
     std::string request = encodeRequest(config);
     if (request.size() > kMaxMessage) {
-      return done(daemon::StartupError{"the listener's addresses are too long"});
+      return done(Status(Code::kFailedPrecondition, "the listener's addresses are too long"));
     }
-    if (!gone_.empty()) return done(daemon::StartupError{gone_});
+    if (!gone_.empty()) return done(Status(Code::kUnavailable, gone_));
     queue_.push_back({std::move(request), config.binds.size(), std::move(done)});
     sendNext();
   }
@@ -58,7 +58,7 @@ class HelperOpener final : public SocketOpener, public event::IoHandler {
       if (reply.kind == Message::Kind::kAgain) return;
       if (reply.kind != Message::Kind::kMessage) {
         return helperGone(reply.kind == Message::Kind::kEnd ? "it exited"
-                                                            : std::strerror(reply.error));
+                                                            : std::string(errnoText(reply.error)));
       }
       if (!in_flight_) continue;  // nothing was asked: not an answer to anything
       Request answered = std::move(queue_.front());
@@ -77,24 +77,25 @@ class HelperOpener final : public SocketOpener, public event::IoHandler {
   };
 
   static Opened read(Message reply, size_t binds) {
-    if (reply.truncated) return daemon::StartupError{"socket helper: reply too long"};
+    if (reply.truncated) return Status(Code::kFailedPrecondition, "socket helper: reply too long");
     if (reply.bytes == "1") {
       if (reply.fds.size() != binds) {
-        return daemon::StartupError{"socket helper returned " + std::to_string(reply.fds.size()) +
-                                    " sockets for " + std::to_string(binds) + " addresses"};
+        return Status(Code::kFailedPrecondition,
+                      "socket helper returned " + std::to_string(reply.fds.size()) +
+                          " sockets for " + std::to_string(binds) + " addresses");
       }
       return std::move(reply.fds);
     }
     if (reply.bytes.size() > 1 && reply.bytes[0] == '0') {
-      return daemon::StartupError{reply.bytes.substr(1)};
+      return Status(Code::kFailedPrecondition, reply.bytes.substr(1));
     }
-    return daemon::StartupError{"socket helper: unreadable reply"};
+    return Status(Code::kFailedPrecondition, "socket helper: unreadable reply");
   }
 
   void sendNext() {
     if (in_flight_ || queue_.empty() || !gone_.empty()) return;
     if (!sendMessage(channel_.get(), queue_.front().bytes, {})) {
-      return helperGone(std::strerror(errno));
+      return helperGone(std::string(errnoText(errno)));
     }
     in_flight_ = true;
   }
@@ -109,7 +110,7 @@ class HelperOpener final : public SocketOpener, public event::IoHandler {
     in_flight_ = false;
     std::deque<Request> failed = std::move(queue_);
     queue_.clear();
-    for (Request& r : failed) r.done(daemon::StartupError{gone_});
+    for (Request& r : failed) r.done(Status(Code::kUnavailable, gone_));
   }
 
   // The helper exits as soon as it reads the end of the channel, unless it
@@ -133,10 +134,9 @@ class HelperOpener final : public SocketOpener, public event::IoHandler {
 
 }  // namespace
 
-daemon::StartupResult<std::unique_ptr<SocketOpener>> helperOpener(event::Loop& loop,
-                                                                  HelperProcess helper) {
+Result<std::unique_ptr<SocketOpener>> helperOpener(event::Loop& loop, HelperProcess helper) {
   auto opener = std::make_unique<HelperOpener>(loop, std::move(helper));
-  if (Status s = opener->start(); !s) return daemon::StartupError{s.message()};
+  if (Status s = opener->start(); !s) return s;
   return std::unique_ptr<SocketOpener>(std::move(opener));
 }
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "daemon/startup_result.h"
+#include "base/result.h"
 #include "event/loop.h"
 #include "net/fd.h"
 #include "node/helper.h"
@@ -21,7 +21,7 @@ class SocketOpener {
   // The sockets, one per config.binds entry in order, or why not
   // ("netns qdhcp-X: No such file or directory", "cannot listen on
   // 169.254.169.254:80 in qdhcp-X: bind: Address already in use").
-  using Opened = daemon::StartupResult<std::vector<net::Fd>>;
+  using Opened = Result<std::vector<net::Fd>>;
   using Done = std::function<void(Opened)>;
 
   virtual ~SocketOpener() = default;
@@ -34,7 +34,6 @@ class SocketOpener {
 
 // Asks the helper over its channel, one request at a time, the others
 // queued. When the helper is gone every request fails.
-daemon::StartupResult<std::unique_ptr<SocketOpener>> helperOpener(event::Loop& loop,
-                                                                  HelperProcess helper);
+Result<std::unique_ptr<SocketOpener>> helperOpener(event::Loop& loop, HelperProcess helper);
 
 }  // namespace nsmp::node

@@ -26,23 +26,17 @@ std::string bindName(const BindAddress& b) {
   return s;
 }
 
-bool openListeningSockets(const ListenerConfig& config, std::string_view where,
-                          std::vector<net::Fd>* out, std::string* error) {
+Result<std::vector<net::Fd>> openListeningSockets(const ListenerConfig& config,
+                                                  std::string_view where) {
   std::vector<net::Fd> sockets;
   int backlog = static_cast<int>(std::max<uint32_t>(config.maxconn, 128));
   for (const BindAddress& b : config.binds) {
     Result<net::Fd> fd =
         net::listenTcp({b.host, b.port, b.interface, backlog, !dualStack(b, config.binds)});
-    if (!fd) {
-      *error = "cannot listen on " + bindName(b);
-      error->append(where);
-      *error += ": " + fd.status().message();
-      return false;
-    }
+    if (!fd) return fd.status().withContext("cannot listen on " + bindName(b) + std::string(where));
     sockets.push_back(std::move(*fd));
   }
-  *out = std::move(sockets);
-  return true;
+  return sockets;
 }
 
 }  // namespace nsmp::proxy

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "net/fd.h"
 #include "proxy/config.h"
 
@@ -16,10 +17,10 @@ namespace nsmp::proxy {
 // "127.0.0.1:9697", "[fe80::a9fe:a9fe]:80 on qr-1"
 std::string bindName(const BindAddress& b);
 
-// Binds and listens on every address of `config`. On failure returns false
-// and sets *error to "cannot listen on <address><where>: <reason>"; sockets
-// opened so far are closed.
-bool openListeningSockets(const ListenerConfig& config, std::string_view where,
-                          std::vector<net::Fd>* out, std::string* error);
+// Binds and listens on every address of `config`, in order. Fails with
+// "cannot listen on <address><where>: <reason>"; sockets opened so far are
+// closed.
+Result<std::vector<net::Fd>> openListeningSockets(const ListenerConfig& config,
+                                                  std::string_view where);
 
 }  // namespace nsmp::proxy

@@ -31,28 +31,23 @@ class CliTest : public ::testing::Test {
  protected:
   // Parses `args` and expects the proxy to go on running.
   Options parseOk(const Args& args) {
-    Options options;
-    ParseOutcome outcome = parseArguments(args, &options);
-    EXPECT_FALSE(outcome.exit_code.has_value()) << join(args) << "\n" << outcome.error;
-    EXPECT_EQ(outcome.error, "") << join(args);
-    EXPECT_EQ(outcome.output, "") << join(args);
-    return options;
+    Result<Command> command = parseArguments(args);
+    EXPECT_TRUE(command.ok()) << join(args) << "\n" << command.status().message();
+    if (!command) return {};
+    EXPECT_EQ(command->print, "") << join(args);
+    return command->options;
   }
 
-  // Expects exit 2 with one line on stderr naming `fragment`.
+  // Expects a usage error (exit 2): one line naming `fragment`.
   void expectUsageError(const Args& args, const std::string& fragment) {
-    Options options;
-    options.listener.uuid = "untouched";
-    ParseOutcome outcome = parseArguments(args, &options);
-    ASSERT_TRUE(outcome.exit_code.has_value()) << join(args);
-    EXPECT_EQ(*outcome.exit_code, 2) << join(args);
-    EXPECT_EQ(outcome.output, "") << join(args);
-    EXPECT_TRUE(outcome.error.starts_with("ns-metadata-proxy: ")) << outcome.error;
-    EXPECT_NE(outcome.error.find(fragment), std::string::npos)
-        << join(args) << "\nwanted: " << fragment << "\ngot:    " << outcome.error;
-    ASSERT_FALSE(outcome.error.empty());
-    EXPECT_EQ(outcome.error.find('\n'), outcome.error.size() - 1) << "one line: " << outcome.error;
-    EXPECT_EQ(options.listener.uuid, "untouched") << "output written on error";
+    Result<Command> command = parseArguments(args);
+    ASSERT_FALSE(command.ok()) << join(args);
+    const std::string message = command.status().message();
+    EXPECT_EQ(command.status().code(), Code::kInvalidArgument) << message;
+    EXPECT_NE(message.find(fragment), std::string::npos)
+        << join(args) << "\nwanted: " << fragment << "\ngot:    " << message;
+    ASSERT_FALSE(message.empty());
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
   }
 };
 
@@ -314,12 +309,10 @@ TEST_F(CliTest, LinkLocalBindNeedsInterface) {
 
 TEST_F(CliTest, HelpAndVersionExitZeroOnStdout) {
   for (const Args& args : {Args{"--help"}, Args{"-h"}, Args{"--network_id=n", "--help"}}) {
-    Options o;
-    ParseOutcome outcome = parseArguments(args, &o);
-    ASSERT_TRUE(outcome.exit_code.has_value()) << join(args);
-    EXPECT_EQ(*outcome.exit_code, 0);
-    EXPECT_EQ(outcome.error, "");
-    EXPECT_TRUE(outcome.output.starts_with("usage: ns-metadata-proxy")) << outcome.output;
+    Result<Command> command = parseArguments(args);
+    ASSERT_TRUE(command.ok()) << join(args) << ": " << command.status().message();
+    const std::string& output = command->print;
+    EXPECT_TRUE(output.starts_with("usage: ns-metadata-proxy")) << output;
     for (const char* name : {"--network_id",
                              "--router_id",
                              "--metadata_port",
@@ -346,22 +339,20 @@ TEST_F(CliTest, HelpAndVersionExitZeroOnStdout) {
                              "--timeout_upstream_idle",
                              "--engine",
                              "--version"}) {
-      EXPECT_NE(outcome.output.find(name), std::string::npos) << name;
+      EXPECT_NE(output.find(name), std::string::npos) << name;
     }
     size_t start = 0;
-    while (start < outcome.output.size()) {
-      size_t end = outcome.output.find('\n', start);
+    while (start < output.size()) {
+      size_t end = output.find('\n', start);
       ASSERT_NE(end, std::string::npos);
-      EXPECT_LE(end - start, 80u) << outcome.output.substr(start, end - start);
+      EXPECT_LE(end - start, 80u) << output.substr(start, end - start);
       start = end + 1;
     }
   }
-  Options o;
-  ParseOutcome outcome = parseArguments({"--version"}, &o);
-  ASSERT_TRUE(outcome.exit_code.has_value());
-  EXPECT_EQ(*outcome.exit_code, 0);
+  Result<Command> command = parseArguments({"--version"});
+  ASSERT_TRUE(command.ok()) << command.status().message();
   // The version CMake's project() names; the commit as the build found it.
-  EXPECT_EQ(outcome.output, std::string("ns-metadata-proxy " NSMP_TEST_VERSION " (commit ") +
+  EXPECT_EQ(command->print, std::string("ns-metadata-proxy " NSMP_TEST_VERSION " (commit ") +
                                 buildCommit() + ")\n");
 }
 
@@ -485,16 +476,15 @@ TEST(ListenerArgumentsTest, EveryProcessOptionIsRefusedListenerOptionsPass) {
     } else {
       args.insert(args.end(), {option, "1"});
     }
-    Options options;
-    ParseOutcome outcome = parseListenerArguments(args, &options);
+    Result<Command> command = parseListenerArguments(args);
+    const std::string message = command.status().message();
     if (cli::isProcessOption(spec.name)) {
-      EXPECT_EQ(outcome.exit_code, 2) << option;
-      EXPECT_EQ(outcome.error,
-                "ns-metadata-proxy: " + option + " is a process option (give it to node)\n");
+      EXPECT_FALSE(command.ok()) << option;
+      EXPECT_EQ(message, option + " is a process option (give it to node)");
     } else {
       // A listener option: never refused as a process option (its value
       // may still be wrong for it, e.g. "1" as an address).
-      EXPECT_EQ(outcome.error.find("process option"), std::string::npos) << outcome.error;
+      EXPECT_EQ(message.find("process option"), std::string::npos) << message;
     }
   }
   for (const char* name :
@@ -508,10 +498,8 @@ TEST(ListenerArgumentsTest, EveryProcessOptionIsRefusedListenerOptionsPass) {
 }
 
 TEST(ListenerArgumentsTest, NegatedProcessFlagIsNamedAsWritten) {
-  Options options;
-  ParseOutcome outcome = parseListenerArguments({"--network_id", "n", "--nodaemonize"}, &options);
-  EXPECT_EQ(outcome.error,
-            "ns-metadata-proxy: --nodaemonize is a process option (give it to node)\n");
+  Result<Command> command = parseListenerArguments({"--network_id", "n", "--nodaemonize"});
+  EXPECT_EQ(command.status().message(), "--nodaemonize is a process option (give it to node)");
 }
 
 }  // namespace

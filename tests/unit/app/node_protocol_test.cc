@@ -26,7 +26,7 @@ std::string routerConfig() {
 class NoHelper final : public node::SocketOpener {
  public:
   void open(const proxy::ListenerConfig&, Done done) override {
-    done(daemon::StartupError{"no helper in this test"});
+    done(Status(Code::kFailedPrecondition, "no helper in this test"));
   }
 };
 

@@ -64,7 +64,7 @@ Launch launch(
     ::close(err[1]);
     pid_t self = ::getpid();
     Daemonizer daemonizer(true);
-    StartupStatus started = daemonizer.start();
+    Status started = daemonizer.start();
     if (!started.ok()) ::_exit(99);  // nothing forked; still the launcher
     daemon_body(daemonizer, facts[1], self);
     ::_exit(0);

@@ -1,5 +1,7 @@
 #include "daemon/pidfile.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,7 +49,8 @@ class PidfileTest : public ::testing::Test {
       if (second.ok()) return 1;
       std::string want = "pidfile " + path + " is held by running process " + holder_pid +
                          "; is another ns-metadata-proxy running?";
-      return second.error() == want ? 0 : 2;
+      bool held = second.status().code() == Code::kAlreadyExists;
+      return held && second.status().message() == want ? 0 : 2;
     });
   }
 
@@ -58,7 +61,7 @@ class PidfileTest : public ::testing::Test {
 TEST_F(PidfileTest, WritesOwnPidAndRemovesOnRelease) {
   {
     auto pidfile = Pidfile::acquire(path_);
-    ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+    ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
     EXPECT_EQ(contents(), std::to_string(::getpid()) + "\n");
     struct stat st {};
     ASSERT_EQ(::stat(path_.c_str(), &st), 0);
@@ -71,7 +74,7 @@ TEST_F(PidfileTest, WritesOwnPidAndRemovesOnRelease) {
 
 TEST_F(PidfileTest, SecondInstanceIsRefusedWithHolderPid) {
   auto pidfile = Pidfile::acquire(path_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
   EXPECT_EQ(contendFromChild(std::to_string(::getpid())), 0);
   // The refused attempt must not have changed or removed the file.
   EXPECT_EQ(contents(), std::to_string(::getpid()) + "\n");
@@ -93,13 +96,13 @@ TEST_F(PidfileTest, StaleFileFromACrashedProcessIsTakenOver) {
     out << "999999\n";
   }
   auto pidfile = Pidfile::acquire(path_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
   EXPECT_EQ(contents(), std::to_string(::getpid()) + "\n");
 }
 
 TEST_F(PidfileTest, ForkedCopyNeitherRemovesNorUnlocks) {
   auto pidfile = Pidfile::acquire(path_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
   // A child that inherited the object (e.g. a fork before exec) releases its copy.
   EXPECT_EQ(runInChild([&pidfile] {
               pidfile->release();
@@ -112,7 +115,7 @@ TEST_F(PidfileTest, ForkedCopyNeitherRemovesNorUnlocks) {
 
 TEST_F(PidfileTest, DoesNotRemoveAFileThatReplacedOurs) {
   auto pidfile = Pidfile::acquire(path_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
   ASSERT_EQ(::unlink(path_.c_str()), 0);
   {
     std::ofstream out(path_);
@@ -124,14 +127,14 @@ TEST_F(PidfileTest, DoesNotRemoveAFileThatReplacedOurs) {
 
 TEST_F(PidfileTest, WritePidRewritesContent) {
   auto pidfile = Pidfile::acquire(path_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
   ASSERT_TRUE(pidfile->writePid(7).ok());
   EXPECT_EQ(contents(), "7\n");
 }
 
 TEST_F(PidfileTest, MovedFromObjectDoesNothing) {
   auto pidfile = Pidfile::acquire(path_);
-  ASSERT_TRUE(pidfile.ok()) << pidfile.error();
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
   {
     Pidfile moved = std::move(*pidfile);
     pidfile->release();  // moved-from: no-op
@@ -145,7 +148,7 @@ TEST_F(PidfileTest, MissingDirectoryIsRefusedNotCreated) {
   std::string path = dir_ + "/nodir/proxy.pid";
   auto pidfile = Pidfile::acquire(path);
   ASSERT_FALSE(pidfile.ok());
-  EXPECT_EQ(pidfile.error(),
+  EXPECT_EQ(pidfile.status().message(),
             "cannot create pidfile " + path + ": directory " + dir_ + "/nodir does not exist");
   struct stat st {};
   EXPECT_NE(::stat((dir_ + "/nodir").c_str(), &st), 0);
@@ -158,6 +161,36 @@ TEST_F(PidfileTest, SymlinkIsRefused) {
   EXPECT_FALSE(pidfile.ok());
   struct stat st {};
   EXPECT_NE(::stat(target.c_str(), &st), 0) << "wrote through the symlink";
+}
+
+// The descriptor's close-on-exec flag for the open file named `path` in this
+// process: 1 set, 0 clear, -1 when no descriptor names it.
+int closeOnExecOf(const std::string& path) {
+  int found = -1;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  while (dirent* e = ::readdir(dir)) {
+    char target[4096];
+    std::string link = std::string("/proc/self/fd/") + e->d_name;
+    ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+    if (n <= 0 || std::string(target, static_cast<size_t>(n)) != path) continue;
+    int flags = ::fcntl(std::atoi(e->d_name), F_GETFD);
+    if (flags >= 0) found = (flags & FD_CLOEXEC) != 0 ? 1 : 0;
+  }
+  ::closedir(dir);
+  return found;
+}
+
+// The haproxy engine execs haproxy, which keeps the pid and must keep the
+// lock: the descriptor has to survive exec() then, and only then.
+TEST_F(PidfileTest, KeepAcrossExecClearsCloseOnExecOnly) {
+  auto pidfile = Pidfile::acquire(path_);
+  ASSERT_TRUE(pidfile.ok()) << pidfile.status().message();
+  EXPECT_EQ(closeOnExecOf(path_), 1) << "a forked helper must not inherit the lock by default";
+  ASSERT_TRUE(pidfile->keepAcrossExec().ok());
+  EXPECT_EQ(closeOnExecOf(path_), 0);
+  EXPECT_EQ(contendFromChild(std::to_string(::getpid())), 0) << "still locked";
+  EXPECT_EQ(contents(), std::to_string(::getpid()) + "\n");
 }
 
 }  // namespace

@@ -14,14 +14,14 @@ using testing::runInChild;
 
 TEST(PrivilegesTest, ResolvesNamesAndNumbers) {
   auto root = resolveCredentials("root", "root");
-  ASSERT_TRUE(root.ok()) << root.error();
+  ASSERT_TRUE(root.ok()) << root.status().message();
   EXPECT_EQ(root->uid, 0u);
   EXPECT_EQ(root->gid, 0u);
   EXPECT_EQ(root->user_name, "root");
   EXPECT_EQ(root->group_name, "root");
 
   auto zero = resolveCredentials("0", "0");
-  ASSERT_TRUE(zero.ok()) << zero.error();
+  ASSERT_TRUE(zero.ok()) << zero.status().message();
   EXPECT_EQ(zero->uid, 0u);
   EXPECT_EQ(zero->user_name, "root");
   EXPECT_EQ(zero->group_name, "root");
@@ -34,18 +34,18 @@ TEST(PrivilegesTest, ResolvesNobodyAndNogroup) {
   uid_t nobody = pw->pw_uid;
   gid_t nogroup = gr->gr_gid;
   auto c = resolveCredentials("nobody", "nogroup");
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->uid, nobody);
   EXPECT_EQ(c->gid, nogroup);
   auto n = resolveCredentials(std::to_string(nobody), std::to_string(nogroup));
-  ASSERT_TRUE(n.ok()) << n.error();
+  ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->user_name, "nobody");
   EXPECT_EQ(n->group_name, "nogroup");
 }
 
 TEST(PrivilegesTest, EmptyMeansEffectiveIds) {
   auto c = resolveCredentials("", "");
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->uid, ::geteuid());
   EXPECT_EQ(c->gid, ::getegid());
   EXPECT_FALSE(c->user_name.empty());
@@ -54,7 +54,7 @@ TEST(PrivilegesTest, EmptyMeansEffectiveIds) {
 TEST(PrivilegesTest, NumbersNeedNotExist) {
   // Neutron accepts any uid/gid number, as the kernel does.
   auto c = resolveCredentials("4242424", "4242425");
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->uid, 4242424u);
   EXPECT_EQ(c->gid, 4242425u);
   EXPECT_EQ(c->user_name, "4242424");
@@ -64,14 +64,14 @@ TEST(PrivilegesTest, NumbersNeedNotExist) {
 TEST(PrivilegesTest, RefusesUnknownNames) {
   auto u = resolveCredentials("nosuch", "");
   ASSERT_FALSE(u.ok());
-  EXPECT_EQ(u.error(), "unknown user 'nosuch'");
+  EXPECT_EQ(u.status().message(), "unknown user 'nosuch'");
   auto g = resolveCredentials("", "nosuchgroup");
   ASSERT_FALSE(g.ok());
-  EXPECT_EQ(g.error(), "unknown group 'nosuchgroup'");
+  EXPECT_EQ(g.status().message(), "unknown group 'nosuchgroup'");
   // (uid_t)-1 means "unchanged" to the kernel, so it is a name, not a number.
   auto minus = resolveCredentials("4294967295", "");
   ASSERT_FALSE(minus.ok());
-  EXPECT_EQ(minus.error(), "unknown user '4294967295'");
+  EXPECT_EQ(minus.status().message(), "unknown user '4294967295'");
 }
 
 TEST(PrivilegesTest, DroppingToSelfAsNonRootIsANoOp) {
@@ -99,9 +99,9 @@ TEST(PrivilegesTest, NonRootCannotSwitchUser) {
     }
     uid_t before = ::getuid();
     Credentials other{before - 1, ::getgid() - 1, "other", "other"};
-    StartupStatus s = dropPrivileges(other);
+    Status s = dropPrivileges(other);
     if (s.ok()) return 11;
-    if (s.error().find("only root can change user") == std::string::npos) return 12;
+    if (s.message().find("only root can change user") == std::string::npos) return 12;
     return ::getuid() == before && ::geteuid() == before ? 0 : 13;
   });
   EXPECT_EQ(rc, 0);
@@ -110,11 +110,11 @@ TEST(PrivilegesTest, NonRootCannotSwitchUser) {
 TEST(PrivilegesTest, RootDropsToNobodyForGood) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   auto target = resolveCredentials("nobody", "nogroup");
-  if (!target.ok()) GTEST_SKIP() << target.error();
+  if (!target.ok()) GTEST_SKIP() << target.status().message();
   Credentials c = *target;
   int rc = runInChild([c] {
     if (::setgroups(1, &c.gid) != 0) return 20;  // something to drop
-    StartupStatus s = dropPrivileges(c);
+    Status s = dropPrivileges(c);
     if (!s.ok()) return 21;
     uid_t r, e, saved;
     gid_t rg, eg, sg;

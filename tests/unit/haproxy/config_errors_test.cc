@@ -25,9 +25,9 @@ void expectRefused(const std::vector<Case>& cases) {
       ADD_FAILURE() << "accepted:\n" << c.text;
       continue;
     }
-    EXPECT_EQ(parsed.error().substr(0, c.error_prefix.size()), c.error_prefix)
+    EXPECT_EQ(parsed.status().message().substr(0, c.error_prefix.size()), c.error_prefix)
         << "config:\n"
-        << c.text << "\nerror: " << parsed.error();
+        << c.text << "\nerror: " << parsed.status().message();
   }
 }
 
@@ -193,7 +193,7 @@ TEST(ConfigErrors, AcceptedNoOpsAreExactlyTheDocumentedOnes) {
                            " option forwardfor", " log global", " mode http", " retries 3",
                            " log /dev/log local0", " log /dev/log local0 info notice"}) {
     auto parsed = parseHaproxyConfig(std::string("defaults\n") + line + "\n" + kListener);
-    EXPECT_TRUE(parsed.ok()) << line << ": " << (parsed.ok() ? "" : parsed.error());
+    EXPECT_TRUE(parsed.ok()) << line << ": " << (parsed.ok() ? "" : parsed.status().message());
   }
 }
 

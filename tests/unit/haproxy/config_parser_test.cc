@@ -21,7 +21,7 @@ HaproxyConfig parseFixture(const std::string& name) {
   std::string text = readFixture(name);
   EXPECT_FALSE(text.empty()) << name;
   auto parsed = parseHaproxyConfig(text);
-  EXPECT_TRUE(parsed.ok()) << name << ": " << (parsed.ok() ? "" : parsed.error());
+  EXPECT_TRUE(parsed.ok()) << name << ": " << (parsed.ok() ? "" : parsed.status().message());
   return parsed.ok() ? *parsed : HaproxyConfig{};
 }
 
@@ -169,7 +169,7 @@ listen listener
     http-request set-header X-Neutron-Network-ID n1
 )";
   auto c = parseHaproxyConfig(text);
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   const proxy::RateLimit& r = c->listener.rate_limit;
   EXPECT_EQ(r.base_window, Millis(30'000));
   EXPECT_EQ(r.base_limit, 50u);
@@ -190,7 +190,7 @@ listen listener
     http-request set-header X-Neutron-Router-ID r1
 )";
   auto c = parseHaproxyConfig(text);
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   const proxy::RateLimit& r = c->listener.rate_limit;
   EXPECT_EQ(r.base_window, Millis(7'000));
   EXPECT_EQ(r.burst_window, Millis(7'000));
@@ -204,7 +204,7 @@ TEST(ParseHaproxyConfig, MinimalConfigKeepsEngineDefaults) {
   auto c = parseHaproxyConfig(
       "listen l\n bind 127.0.0.1:9697\n server s /run/m.sock\n"
       " http-request set-header X-Neutron-Network-ID n1\n");
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   proxy::ListenerConfig defaults;
   EXPECT_EQ(c->listener.timeouts.client, defaults.timeouts.client);
   EXPECT_EQ(c->listener.connect_attempts, defaults.connect_attempts);
@@ -218,7 +218,7 @@ TEST(ParseHaproxyConfig, TimeoutsWithUnitsAndBareMilliseconds) {
       " timeout http-request 500ms\n timeout http-keep-alive 1d\n retries 0\n maxconn 10\n"
       "listen l\n bind 127.0.0.1:9697\n server s /run/m.sock\n timeout server 3s\n"
       " http-request set-header X-Neutron-Network-ID n1\n");
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   const proxy::Timeouts& t = c->listener.timeouts;
   EXPECT_EQ(t.client, Millis(1'500));
   EXPECT_EQ(t.server, Millis(3'000));  // the listener's own line wins, as in haproxy
@@ -234,17 +234,17 @@ TEST(ParseHaproxyConfig, ServerKeepAliveFollowsTheLastConnectionOption) {
       "listen l\n bind 127.0.0.1:9697\n server s /run/m.sock\n"
       " http-request set-header X-Neutron-Network-ID n1\n";
   auto closing = parseHaproxyConfig("defaults\n option http-server-close\n" + listen);
-  ASSERT_TRUE(closing.ok()) << closing.error();
+  ASSERT_TRUE(closing.ok()) << closing.status().message();
   EXPECT_EQ(closing->listener.upstream_keepalive, 0u);
   auto keeping = parseHaproxyConfig("defaults\n option http-keep-alive\n" + listen);
-  ASSERT_TRUE(keeping.ok()) << keeping.error();
+  ASSERT_TRUE(keeping.ok()) << keeping.status().message();
   EXPECT_GT(keeping->listener.upstream_keepalive, 0u);
   auto both =
       parseHaproxyConfig("defaults\n option http-keep-alive\n option http-server-close\n" + listen);
-  ASSERT_TRUE(both.ok()) << both.error();
+  ASSERT_TRUE(both.ok()) << both.status().message();
   EXPECT_EQ(both->listener.upstream_keepalive, 0u);
   auto none = parseHaproxyConfig(listen);
-  ASSERT_TRUE(none.ok()) << none.error();
+  ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_EQ(none->listener.upstream_keepalive, 0u);
 }
 
@@ -254,7 +254,7 @@ TEST(ParseHaproxyConfig, DelHeaderOfStrippedHeadersIsAccepted) {
       " http-request del-header x-forwarded-for\n http-request del-header Forwarded\n"
       " http-request del-header X-OVN-Network-ID\n http-request del-header _ -m sub\n"
       " http-request set-header x-neutron-network-id n1\n");
-  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->listener.identity.kind, IdentityKind::kNetwork);
 }
 

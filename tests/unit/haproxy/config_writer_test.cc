@@ -205,7 +205,7 @@ TEST(RenderHaproxyConfig, ReadsBackToTheSameListener) {
     f.listener.rate_limit.burst_window = proxy::Millis(3'000);
     f.listener.rate_limit.burst_limit = 7;
     auto parsed = parseHaproxyConfig(f.render());
-    ASSERT_TRUE(parsed.ok()) << parsed.error();
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
     const proxy::ListenerConfig& l = parsed->listener;
     EXPECT_EQ(l.uuid, "n1");
     EXPECT_EQ(l.identity.kind, proxy::IdentityKind::kNetwork);

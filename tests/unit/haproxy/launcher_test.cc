@@ -85,7 +85,7 @@ TEST(RunCleanup, UsageErrors) {
 
 TEST(ResolveNames, NumbersAndNames) {
   auto root = resolveNames("0", "0");
-  ASSERT_TRUE(root.ok()) << root.error();
+  ASSERT_TRUE(root.ok()) << root.status().message();
   EXPECT_EQ(root->user, "root");
   EXPECT_EQ(root->group, "root");
   auto named = resolveNames("root", "root");
@@ -102,12 +102,13 @@ TEST(ResolveNames, NumbersAndNames) {
 TEST(ResolveNames, UnknownOnesAreRefused) {
   auto user = resolveNames("no-such-user-nsmp", "0");
   ASSERT_FALSE(user.ok());
-  EXPECT_EQ(user.error().rfind("unknown user or uid 'no-such-user-nsmp'", 0), 0u) << user.error();
+  EXPECT_EQ(user.status().message().rfind("unknown user or uid 'no-such-user-nsmp'", 0), 0u)
+      << user.status().message();
   auto uid = resolveNames("4000000000", "0");  // not in the passwd database
   EXPECT_FALSE(uid.ok());
   auto group = resolveNames("0", "no-such-group-nsmp");
   ASSERT_FALSE(group.ok());
-  EXPECT_EQ(group.error().rfind("unknown group or gid 'no-such-group-nsmp'", 0), 0u);
+  EXPECT_EQ(group.status().message().rfind("unknown group or gid 'no-such-group-nsmp'", 0), 0u);
 }
 
 TEST(FindHaproxy, FirstExecutableOnPath) {

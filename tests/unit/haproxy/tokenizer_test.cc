@@ -37,10 +37,10 @@ TEST(SplitWords, QuotesAndEscapes) {
 }
 
 TEST(SplitWords, RefusesWhatItCannotReadFaithfully) {
-  EXPECT_EQ(splitWords("a \"unterminated").error(), "unterminated quote");
-  EXPECT_EQ(splitWords("a \"${HOME}\"").error(),
+  EXPECT_EQ(splitWords("a \"unterminated").status().message(), "unterminated quote");
+  EXPECT_EQ(splitWords("a \"${HOME}\"").status().message(),
             "environment variables in quotes are not supported");
-  EXPECT_EQ(splitWords("a \\").error(), "a backslash ends the line");
+  EXPECT_EQ(splitWords("a \\").status().message(), "a backslash ends the line");
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ TEST(ParseBindAddress, EveryShapeNeutronWrote) {
   };
   for (const Case& c : cases) {
     auto b = parseBindAddress(c.text);
-    ASSERT_TRUE(b.ok()) << c.text << ": " << b.error();
+    ASSERT_TRUE(b.ok()) << c.text << ": " << b.status().message();
     EXPECT_EQ(b->host, c.host) << c.text;
     EXPECT_EQ(b->port, c.port) << c.text;
     EXPECT_EQ(b->interface, "") << c.text;

@@ -12,9 +12,9 @@
 namespace nsmp::metadata::testing {
 
 inline std::shared_ptr<const Dataset> fixtureData() {
-  LoadResult loaded = parseDataset(kDataset);
-  EXPECT_TRUE(loaded.ok()) << loaded.error;
-  return loaded.data;
+  Result<DatasetPtr> loaded = parseDataset(kDataset);
+  EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+  return loaded.ok() ? *loaded : nullptr;
 }
 
 // A request as the proxy forwards it for a VM on `network` with `address`.

@@ -25,6 +25,8 @@ TEST(Ip, RejectsAnythingButOneAddress) {
         "[2001:db8::1]", "192.0.2.10:80", "fe80::1%eth0", "unknown", "2001:db8::1::2"}) {
     EXPECT_FALSE(parseIp(bad).has_value()) << '"' << bad << '"';
   }
+  // A data file's "192.0.2.10\u0000x" is not the address 192.0.2.10.
+  EXPECT_FALSE(parseIp(std::string("192.0.2.10\0x", 12)).has_value());
 }
 
 TEST(Ip, LinkLocalInterfaceIdFromMac) {

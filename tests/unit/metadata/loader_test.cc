@@ -11,10 +11,10 @@ using testing::kDataset;
 
 // Expects the text to be refused with an error containing `needle`.
 void expectRefused(const std::string& text, const std::string& needle) {
-  LoadResult r = parseDataset(text);
+  Result<DatasetPtr> r = parseDataset(text);
   ASSERT_FALSE(r.ok()) << "accepted: " << text;
-  EXPECT_NE(r.error.find(needle), std::string::npos)
-      << "error \"" << r.error << "\" lacks \"" << needle << "\" for input:\n"
+  EXPECT_NE(r.status().message().find(needle), std::string::npos)
+      << "error \"" << r.status().message() << "\" lacks \"" << needle << "\" for input:\n"
       << text;
 }
 
@@ -24,10 +24,10 @@ std::string withInstance(const std::string& body) {
 }
 
 TEST(Loader, LoadsTheFixture) {
-  LoadResult r = parseDataset(kDataset);
-  ASSERT_TRUE(r.ok()) << r.error;
-  ASSERT_EQ(r.data->instances.size(), 3u);
-  const Instance& vm1 = r.data->instances[0];
+  Result<DatasetPtr> r = parseDataset(kDataset);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ((*r)->instances.size(), 3u);
+  const Instance& vm1 = (*r)->instances[0];
   EXPECT_EQ(vm1.name, "vm1");
   EXPECT_EQ(vm1.hostname, "vm1.example");
   EXPECT_EQ(vm1.ports[0].addresses.size(), 2u);
@@ -36,19 +36,19 @@ TEST(Loader, LoadsTheFixture) {
   EXPECT_EQ(vm1.key->type, "ssh");
   EXPECT_EQ(vm1.userData, std::optional<std::string>("#cloud-config\nhostname: vm1\n"));
   EXPECT_EQ(vm1.vendorData2["static"]["vendor"], "lab");  // Nova's StaticJSON default
-  const Instance& vm2 = r.data->instances[1];
+  const Instance& vm2 = (*r)->instances[1];
   EXPECT_EQ(vm2.hostname, "vm2");  // defaults to the name
   EXPECT_EQ(vm2.availabilityZone, "nova");
   EXPECT_FALSE(vm2.userData.has_value());
   EXPECT_EQ(vm2.ec2InstanceId, "i-00000002");
-  ASSERT_EQ(r.data->routers.size(), 1u);
-  EXPECT_EQ(r.data->routers.begin()->second.networkIds.size(), 2u);
+  ASSERT_EQ((*r)->routers.size(), 1u);
+  EXPECT_EQ((*r)->routers.begin()->second.networkIds.size(), 2u);
 }
 
 TEST(Loader, DefaultNetworkDataHasALinkPerPortWithAMac) {
-  LoadResult r = parseDataset(kDataset);
-  ASSERT_TRUE(r.ok()) << r.error;
-  const auto& nd = r.data->instances[0].networkData;
+  Result<DatasetPtr> r = parseDataset(kDataset);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const auto& nd = (*r)->instances[0].networkData;
   ASSERT_EQ(nd["links"].size(), 1u);
   EXPECT_EQ(nd["links"][0]["ethernet_mac_address"], "fa:16:3e:00:00:01");
   ASSERT_EQ(nd["networks"].size(), 2u);
@@ -56,14 +56,13 @@ TEST(Loader, DefaultNetworkDataHasALinkPerPortWithAMac) {
   EXPECT_EQ(nd["networks"][1]["type"], "ipv6_dhcp");
   EXPECT_EQ(nd["networks"][0]["link"], nd["links"][0]["id"]);
   EXPECT_TRUE(nd["services"].is_array());
-  EXPECT_TRUE(r.data->instances[1].networkData["links"].empty());  // no MAC, no link
+  EXPECT_TRUE((*r)->instances[1].networkData["links"].empty());  // no MAC, no link
 }
 
 TEST(Loader, UserDataBase64IsDecoded) {
-  LoadResult r = parseDataset(withInstance(R"(, "user_data_base64": "AAEC/w==")"));
-  ASSERT_TRUE(r.ok()) << r.error;
-  EXPECT_EQ(r.data->instances[0].userData,
-            std::optional<std::string>(std::string("\0\1\2\xff", 4)));
+  Result<DatasetPtr> r = parseDataset(withInstance(R"(, "user_data_base64": "AAEC/w==")"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*r)->instances[0].userData, std::optional<std::string>(std::string("\0\1\2\xff", 4)));
 }
 
 TEST(Loader, SyntaxErrorsNameTheLine) {
@@ -150,24 +149,25 @@ TEST(Loader, ValidationErrorsNameTheKey) {
 }
 
 TEST(Loader, CommentKeysAreIgnoredEverywhere) {
-  LoadResult r = parseDataset(
+  Result<DatasetPtr> r = parseDataset(
       R"({"_comment": "top", "instances": [{"_note": "x", "uuid": "u1",
           "ports": [{"_why": "y", "network_id": "n", "ip_addresses": ["192.0.2.1"]}]}]})");
-  EXPECT_TRUE(r.ok()) << r.error;
+  EXPECT_TRUE(r.ok()) << r.status().message();
 }
 
 // The documented examples must stay loadable (examples/README.md).
 TEST(Loader, ExampleFilesLoad) {
   for (const char* name : {"metadata.json", "demo-metadata.json"}) {
-    LoadResult r = loadDatasetFile(std::string(NSMP_EXAMPLES_DIR) + "/" + name);
-    EXPECT_TRUE(r.ok()) << r.error;
+    Result<DatasetPtr> r = loadDatasetFile(std::string(NSMP_EXAMPLES_DIR) + "/" + name);
+    EXPECT_TRUE(r.ok()) << r.status().message();
   }
 }
 
 TEST(Loader, MissingFileIsNamed) {
-  LoadResult r = loadDatasetFile("/nonexistent/metadata.json");
+  Result<DatasetPtr> r = loadDatasetFile("/nonexistent/metadata.json");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error.find("/nonexistent/metadata.json: cannot open"), std::string::npos) << r.error;
+  EXPECT_NE(r.status().message().find("/nonexistent/metadata.json: cannot open"), std::string::npos)
+      << r.status().message();
 }
 
 }  // namespace

@@ -183,15 +183,16 @@ TEST(Lookup, FindsTheInstanceAsNeutronsAgentDoes) {
 TEST(Lookup, RouterWithTwoInstancesOnTheSameAddressIsNotFound) {
   // Neutron's agent needs exactly one port; two networks behind one router
   // with the same address is ambiguous.
-  LoadResult r = parseDataset(R"({"routers": [{"id": "r", "networks": ["a", "b"]}], "instances": [
+  Result<DatasetPtr> r =
+      parseDataset(R"({"routers": [{"id": "r", "networks": ["a", "b"]}], "instances": [
       {"uuid": "u1", "ports": [{"network_id": "a", "ip_addresses": ["192.0.2.1"]}]},
       {"uuid": "u2", "ports": [{"network_id": "b", "ip_addresses": ["192.0.2.1"]}]}]})");
-  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.ok()) << r.status().message();
   Request request;
   request.headers = {{"X-Neutron-Router-ID", "r"}, {"X-Forwarded-For", "192.0.2.1"}};
-  EXPECT_EQ(findInstance(*r.data, request).status, 404);
+  EXPECT_EQ(findInstance(**r, request).status, 404);
   request.headers = {{"X-Neutron-Network-ID", "b"}, {"X-Forwarded-For", "192.0.2.1"}};
-  LookupResult one = findInstance(*r.data, request);
+  LookupResult one = findInstance(**r, request);
   ASSERT_NE(one.instance, nullptr);
   EXPECT_EQ(one.instance->uuid, "u2");
 }

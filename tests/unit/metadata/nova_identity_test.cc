@@ -18,15 +18,15 @@ const std::string kA = "aaaaaaaa-0000-4000-8000-00000000000a";
 const std::string kB = "bbbbbbbb-0000-4000-8000-00000000000b";
 
 std::shared_ptr<const Dataset> twoProjects() {
-  LoadResult loaded = parseDataset(R"({"instances": [
+  Result<DatasetPtr> loaded = parseDataset(R"({"instances": [
     {"uuid": ")" + kA + R"(", "name": "a", "project_id": "proj-a",
      "ports": [{"network_id": "net-a", "ip_addresses": ["192.0.2.10"]}],
      "user_data": "user data of a"},
     {"uuid": ")" + kB + R"(", "name": "b", "project_id": "proj-b",
      "ports": [{"network_id": "net-b", "ip_addresses": ["192.0.2.10"]}]}
   ]})");
-  EXPECT_TRUE(loaded.ok()) << loaded.error;
-  return loaded.data;
+  EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+  return loaded.ok() ? *loaded : nullptr;
 }
 
 // The headers Neutron's agent sends for `id` (proxy_base.py _proxy_request()).

@@ -97,14 +97,14 @@ TEST(ServerArgs, ListenAddresses) {
       {":8775", nullptr, 0},
   };
   for (const Case& c : cases) {
-    std::string error;
-    auto spec = parseListenAddress(c.text, &error);
+    auto spec = parseListenAddress(c.text);
+    const std::string error = spec.status().message();
     if (c.host) {
-      ASSERT_TRUE(spec.has_value()) << c.text << ": " << error;
+      ASSERT_TRUE(spec.ok()) << c.text << ": " << error;
       EXPECT_EQ(spec->host, c.host) << c.text;
       EXPECT_EQ(spec->port, c.port) << c.text;
     } else {
-      EXPECT_FALSE(spec.has_value()) << c.text;
+      EXPECT_FALSE(spec.ok()) << c.text;
       EXPECT_NE(error.find("--nova-listen"), std::string::npos) << error;
     }
   }

@@ -133,9 +133,9 @@ class ServerTest : public ::testing::Test, public event::IoHandler, public event
     event::Loop loop;
     ASSERT_TRUE(loop.init().ok());
     DataFileWatcher watcher(data_);
-    LoadResult initial = watcher.load();
-    ASSERT_TRUE(initial.ok()) << initial.error;
-    MetadataService service(initial.data);
+    Result<DatasetPtr> initial = watcher.load();
+    ASSERT_TRUE(initial.ok()) << initial.status().message();
+    MetadataService service((*initial));
     Server server(loop, service, &watcher, config_);
     Status started = server.start();
     ASSERT_TRUE(started.ok()) << started.message();
@@ -384,7 +384,7 @@ TEST_F(ServerTest, RefusesASocketAnotherServerListensOn) {
   serve([&] {
     event::Loop loop;
     ASSERT_TRUE(loop.init().ok());
-    MetadataService service(parseDataset(kDataset).data);
+    MetadataService service(parseDataset(kDataset).value());
     Server second(loop, service, nullptr, config_);
     EXPECT_FALSE(second.start().ok());
     Client c(socket_);  // the first server still has its socket

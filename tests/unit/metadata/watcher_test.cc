@@ -42,56 +42,61 @@ TEST_F(WatcherTest, NoChangeNoReload) {
   writeInPlace(withUuid("one"));
   DataFileWatcher watcher(path_);
   ASSERT_TRUE(watcher.load().ok());
-  LoadResult result;
-  EXPECT_EQ(watcher.poll(&result), DataFileWatcher::Change::kUnchanged);
-  EXPECT_EQ(watcher.poll(&result), DataFileWatcher::Change::kUnchanged);
+  EXPECT_EQ(watcher.poll().change, DataFileWatcher::Change::kUnchanged);
+  EXPECT_EQ(watcher.poll().change, DataFileWatcher::Change::kUnchanged);
 }
 
 TEST_F(WatcherTest, ReloadsAReplacedFile) {
+  DataFileWatcher::Polled result;
   writeInPlace(withUuid("one"));
   DataFileWatcher watcher(path_);
   ASSERT_TRUE(watcher.load().ok());
   replaceByRename(withUuid("two"));  // a new inode, whatever the clock says
-  LoadResult result;
-  ASSERT_EQ(watcher.poll(&result), DataFileWatcher::Change::kReloaded) << result.error;
+  result = watcher.poll();
+  ASSERT_EQ(result.change, DataFileWatcher::Change::kReloaded) << result.rejected.message();
   EXPECT_EQ(result.data->instances[0].uuid, "two");
-  EXPECT_EQ(watcher.poll(&result), DataFileWatcher::Change::kUnchanged);
+  EXPECT_EQ(watcher.poll().change, DataFileWatcher::Change::kUnchanged);
 }
 
 TEST_F(WatcherTest, ReloadsAFileEditedInPlace) {
+  DataFileWatcher::Polled result;
   writeInPlace(withUuid("one"));
   DataFileWatcher watcher(path_);
   ASSERT_TRUE(watcher.load().ok());
   writeInPlace(withUuid("three-longer"));  // the size changes even if mtime did not
-  LoadResult result;
-  ASSERT_EQ(watcher.poll(&result), DataFileWatcher::Change::kReloaded) << result.error;
+  result = watcher.poll();
+  ASSERT_EQ(result.change, DataFileWatcher::Change::kReloaded) << result.rejected.message();
   EXPECT_EQ(result.data->instances[0].uuid, "three-longer");
 }
 
 TEST_F(WatcherTest, MalformedNewVersionIsRejectedOnceThenFixed) {
+  DataFileWatcher::Polled result;
   writeInPlace(withUuid("one"));
   DataFileWatcher watcher(path_);
   ASSERT_TRUE(watcher.load().ok());
   replaceByRename("{\n  \"instances\": [\n}\n");
-  LoadResult result;
-  ASSERT_EQ(watcher.poll(&result), DataFileWatcher::Change::kRejected);
-  EXPECT_NE(result.error.find(path_ + ": line 3"), std::string::npos) << result.error;
-  EXPECT_EQ(watcher.poll(&result), DataFileWatcher::Change::kUnchanged);  // reported once
+  result = watcher.poll();
+  ASSERT_EQ(result.change, DataFileWatcher::Change::kRejected) << result.rejected.message();
+  EXPECT_NE(result.rejected.message().find(path_ + ": line 3"), std::string::npos)
+      << result.rejected.message();
+  EXPECT_EQ(watcher.poll().change, DataFileWatcher::Change::kUnchanged);  // reported once
   replaceByRename(withUuid("fixed"));
-  ASSERT_EQ(watcher.poll(&result), DataFileWatcher::Change::kReloaded) << result.error;
+  result = watcher.poll();
+  ASSERT_EQ(result.change, DataFileWatcher::Change::kReloaded) << result.rejected.message();
   EXPECT_EQ(result.data->instances[0].uuid, "fixed");
 }
 
 TEST_F(WatcherTest, MissingFileIsReportedOnceAndComesBack) {
+  DataFileWatcher::Polled result;
   writeInPlace(withUuid("one"));
   DataFileWatcher watcher(path_);
   ASSERT_TRUE(watcher.load().ok());
   ASSERT_EQ(std::remove(path_.c_str()), 0);
-  LoadResult result;
-  EXPECT_EQ(watcher.poll(&result), DataFileWatcher::Change::kMissing);
-  EXPECT_EQ(watcher.poll(&result), DataFileWatcher::Change::kUnchanged);
+  EXPECT_EQ(watcher.poll().change, DataFileWatcher::Change::kMissing);
+  EXPECT_EQ(watcher.poll().change, DataFileWatcher::Change::kUnchanged);
   writeInPlace(withUuid("back"));
-  ASSERT_EQ(watcher.poll(&result), DataFileWatcher::Change::kReloaded);
+  result = watcher.poll();
+  ASSERT_EQ(result.change, DataFileWatcher::Change::kReloaded) << result.rejected.message();
   EXPECT_EQ(result.data->instances[0].uuid, "back");
 }
 

@@ -57,7 +57,7 @@ class ControlServerTest : public ::testing::Test {
           }
         },
         "too long");
-    ASSERT_TRUE(s) << s.error();
+    ASSERT_TRUE(s) << s.status().message();
     server_ = std::move(*s);
   }
 
@@ -163,7 +163,7 @@ TEST_F(ControlServerTest, ASecondServerOnALiveSocketIsRefused) {
   auto second = ControlServer::open(
       loop_, path_, [](std::string_view, const ControlReply& reply) { reply.send(""); }, "");
   ASSERT_FALSE(second);
-  EXPECT_EQ(second.error(), "another node is serving the control socket " + path_);
+  EXPECT_EQ(second.status().message(), "another node is serving the control socket " + path_);
   EXPECT_EQ(exchange("still\n"), "<still>\n");
 }
 

@@ -51,7 +51,7 @@ class HelperTest : public ::testing::Test {
     if (!isRoot()) GTEST_SKIP() << "needs root (the helper enters namespaces)";
     ASSERT_TRUE(holder_.ok());
     auto h = forkHelper();
-    ASSERT_TRUE(h) << h.error();
+    ASSERT_TRUE(h) << h.status().message();
     helper_ = std::move(*h);
   }
 
@@ -115,7 +115,7 @@ TEST_F(HelperTest, OpensTcpListenersInTheNamedNamespace) {
   ASSERT_EQ(m->bytes, "1");
   ASSERT_EQ(m->fds.size(), 2u);
   auto target = openNetns(holder_.path());
-  ASSERT_TRUE(target) << target.error();
+  ASSERT_TRUE(target) << target.status().message();
   for (const net::Fd& fd : m->fds) {
     EXPECT_EQ(intOption(fd.get(), SO_TYPE), SOCK_STREAM);
     EXPECT_EQ(intOption(fd.get(), SO_PROTOCOL), IPPROTO_TCP);
@@ -273,10 +273,10 @@ class HelperOpenerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(loop_.init());
     auto h = forkHelper();
-    ASSERT_TRUE(h) << h.error();
+    ASSERT_TRUE(h) << h.status().message();
     pid_ = h->pid;
     auto o = helperOpener(loop_, std::move(*h));
-    ASSERT_TRUE(o) << o.error();
+    ASSERT_TRUE(o) << o.status().message();
     opener_ = std::move(*o);
   }
   void TearDown() override {
@@ -313,7 +313,7 @@ TEST_F(HelperOpenerTest, AnswersInTheOrderAsked) {
   std::string base = "nsmp-unit-" + std::to_string(::getpid()) + "-none-";
   for (const char* n : {"a", "b", "c"}) {
     opener_->open(config(base + n), [&answers](SocketOpener::Opened r) {
-      answers.push_back(r ? "(opened)" : r.error());
+      answers.push_back(r ? "(opened)" : r.status().message());
     });
   }
   EXPECT_TRUE(answers.empty()) << "answered before the loop ran";
@@ -334,7 +334,7 @@ TEST_F(HelperOpenerTest, OpensInANamespace) {
                 [&got](SocketOpener::Opened r) { got.emplace(std::move(r)); });
   runUntil([&] { return got.has_value(); });
   ASSERT_TRUE(got);
-  ASSERT_TRUE(*got) << got->error();
+  ASSERT_TRUE(*got) << got->status().message();
   EXPECT_EQ((*got)->size(), 1u);
 }
 
@@ -344,7 +344,7 @@ TEST_F(HelperOpenerTest, WhenTheHelperIsGoneEveryRequestFails) {
   pid_ = -1;
   std::vector<std::string> answers;
   auto record = [&answers](SocketOpener::Opened r) {
-    answers.push_back(r ? "(opened)" : r.error());
+    answers.push_back(r ? "(opened)" : r.status().message());
   };
   opener_->open(config("qdhcp-a"), record);
   runUntil([&] { return !answers.empty(); });

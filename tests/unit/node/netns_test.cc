@@ -60,8 +60,8 @@ TEST(NetnsPathTest, AnythingElseIsRefused) {
                           "q\\x"}) {
     auto p = netnsPath(bad);
     ASSERT_FALSE(p) << "'" << bad << "' -> " << *p;
-    EXPECT_NE(p.error().find("not a namespace name under /run/netns"), std::string::npos)
-        << p.error();
+    EXPECT_NE(p.status().message().find("not a namespace name under /run/netns"), std::string::npos)
+        << p.status().message();
   }
   EXPECT_FALSE(netnsPath(std::string(256, 'n')));
   EXPECT_FALSE(netnsPath(std::string("qdhcp\0x", 7)));
@@ -74,7 +74,7 @@ class OpenNetnsTest : public ::testing::Test {
   }
   static std::string errorOf(const std::string& netns) {
     auto fd = openNetns(netns);
-    return fd ? "(opened)" : fd.error();
+    return fd ? "(opened)" : fd.status().message();
   }
 };
 
@@ -82,7 +82,7 @@ TEST_F(OpenNetnsTest, OpensTheNamespaceOfAProcess) {
   NamespaceHolder holder;
   ASSERT_TRUE(holder.ok());
   auto fd = openNetns(holder.path());
-  ASSERT_TRUE(fd) << fd.error();
+  ASSERT_TRUE(fd) << fd.status().message();
   struct stat got, want;
   ASSERT_EQ(::fstat(fd->get(), &got), 0);
   ASSERT_EQ(::stat(holder.path().c_str(), &want), 0);

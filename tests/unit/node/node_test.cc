@@ -51,7 +51,7 @@ struct Answer {
   std::optional<Node::Added> result;
   bool answered() const { return result.has_value(); }
   proxy::Listener* listener() { return result && *result ? **result : nullptr; }
-  std::string error() const { return result && !*result ? result->error() : ""; }
+  std::string error() const { return result && !*result ? result->status().message() : ""; }
 };
 
 class NodeTest : public ::testing::Test {
@@ -90,7 +90,7 @@ class NodeTest : public ::testing::Test {
     Answer a;
     add(std::move(c), &a);
     EXPECT_TRUE(a.answered()) << "add did not answer at once";
-    if (!a.answered()) return daemon::StartupError{"(no answer)"};
+    if (!a.answered()) return Status(Code::kFailedPrecondition, "(no answer)");
     return std::move(*a.result);
   }
 
@@ -129,9 +129,9 @@ class NodeTest : public ::testing::Test {
 
 TEST_F(NodeTest, AddsListenersEachWithItsOwnIdentityAndLogTag) {
   auto net = addNow(config("net-1"));
-  ASSERT_TRUE(net) << net.error();
+  ASSERT_TRUE(net) << net.status().message();
   auto router = addNow(config("router-1", 0, proxy::IdentityKind::kRouter));
-  ASSERT_TRUE(router) << router.error();
+  ASSERT_TRUE(router) << router.status().message();
   ASSERT_EQ(node_->listeners().size(), 2u);
   EXPECT_EQ((*net)->identity().header, "X-Neutron-Network-ID");
   EXPECT_EQ((*router)->identity().header, "X-Neutron-Router-ID");
@@ -145,7 +145,7 @@ TEST_F(NodeTest, RefusesAServedUuidAndChangesNothing) {
   ASSERT_TRUE(addNow(config("net-1")));
   auto again = addNow(config("net-1"));
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error(), "network net-1 is already served (remove it first)");
+  EXPECT_EQ(again.status().message(), "network net-1 is already served (remove it first)");
   EXPECT_EQ(node_->listeners().size(), 1u);
 }
 
@@ -155,8 +155,9 @@ TEST_F(NodeTest, RefusesAnUnsafeIdAndAddsNothing) {
   for (const char* bad : {"../../x", "a/b", "..", "a\x1b[2J"}) {
     auto added = addNow(config(bad));
     ASSERT_FALSE(added) << bad;
-    EXPECT_TRUE(added.error().starts_with("network id '")) << added.error();
-    EXPECT_NE(added.error().find("must be 1-255 printable ASCII"), std::string::npos);
+    const std::string why = added.status().message();
+    EXPECT_TRUE(why.starts_with("network id '")) << why;
+    EXPECT_NE(why.find("must be 1-255 printable ASCII"), std::string::npos);
   }
   EXPECT_TRUE(node_->listeners().empty());
 }
@@ -167,8 +168,8 @@ TEST_F(NodeTest, BindFailureNamesTheAddressAndAddsNothing) {
   uint16_t port = portOf(*first);
   auto clash = addNow(config("net-2", port));
   ASSERT_FALSE(clash);
-  EXPECT_EQ(clash.error(), "cannot listen on 127.0.0.1:" + std::to_string(port) +
-                               ": bind: Address already in use");
+  EXPECT_EQ(clash.status().message(), "cannot listen on 127.0.0.1:" + std::to_string(port) +
+                                          ": bind: Address already in use");
   EXPECT_EQ(node_->listeners().size(), 1u);
 }
 
@@ -177,11 +178,11 @@ TEST_F(NodeTest, RemoveFreesThePortAtOnceAndTheUuidCanComeBack) {
   ASSERT_TRUE(first);
   uint16_t port = portOf(*first);
   auto left = node_->remove("net-1");
-  ASSERT_TRUE(left) << left.error();
+  ASSERT_TRUE(left) << left.status().message();
   EXPECT_EQ(*left, 0u);
   EXPECT_TRUE(node_->listeners().empty());  // no session: freed at the end of the turn
   auto again = addNow(config("net-1", port));
-  ASSERT_TRUE(again) << again.error();
+  ASSERT_TRUE(again) << again.status().message();
   EXPECT_EQ(portOf(*again), port);
 }
 
@@ -189,7 +190,7 @@ TEST_F(NodeTest, RemoveOfAnUnknownUuidIsRefused) {
   ASSERT_TRUE(addNow(config("net-1")));
   auto left = node_->remove("net-2");
   ASSERT_FALSE(left);
-  EXPECT_EQ(left.error(), "net-2 is not served");
+  EXPECT_EQ(left.status().message(), "net-2 is not served");
   EXPECT_EQ(node_->listeners().size(), 1u);
 }
 
@@ -197,17 +198,18 @@ TEST_F(NodeTest, NothingIsAddedOnceShutdownHasBegun) {
   worker_.beginShutdown(proxy::Millis(10));
   auto added = addNow(config("net-1"));
   ASSERT_FALSE(added);
-  EXPECT_EQ(added.error(), "the node is shutting down");
+  EXPECT_EQ(added.status().message(), "the node is shutting down");
   auto elsewhere = addNow(inNetns("net-2", "qdhcp-2"));
   ASSERT_FALSE(elsewhere);
-  EXPECT_EQ(elsewhere.error(), "the node is shutting down");
+  EXPECT_EQ(elsewhere.status().message(), "the node is shutting down");
   EXPECT_TRUE(requests_.empty());
 }
 
 TEST_F(NodeTest, ANamespaceNameThatCouldLeaveRunNetnsIsRefusedWithoutAskingTheHelper) {
   auto added = addNow(inNetns("net-1", "../../etc/shadow"));
   ASSERT_FALSE(added);
-  EXPECT_NE(added.error().find("not a namespace name"), std::string::npos) << added.error();
+  EXPECT_NE(added.status().message().find("not a namespace name"), std::string::npos)
+      << added.status().message();
   EXPECT_TRUE(requests_.empty());
 }
 
@@ -237,7 +239,7 @@ TEST_F(NodeTest, TheHelpersRefusalIsTheAnswerAndTheUuidCanBeAddedAgain) {
   Answer a;
   add(inNetns("net-1", "qdhcp-1"), &a);
   ASSERT_EQ(requests_.size(), 1u);
-  requests_[0].done(daemon::StartupError{"netns qdhcp-1: No such file or directory"});
+  requests_[0].done(Status(Code::kFailedPrecondition, "netns qdhcp-1: No such file or directory"));
   ASSERT_TRUE(a.answered());
   EXPECT_EQ(a.error(), "netns qdhcp-1: No such file or directory");
   EXPECT_TRUE(node_->listeners().empty());
@@ -250,7 +252,8 @@ TEST_F(NodeTest, ASecondAddOfAUuidBeingAddedIsRefused) {
   add(inNetns("net-1", "qdhcp-1"), &first);
   auto second = addNow(config("net-1"));
   ASSERT_FALSE(second);
-  EXPECT_EQ(second.error(), "network net-1 is being added already (wait for that add's answer)");
+  EXPECT_EQ(second.status().message(),
+            "network net-1 is being added already (wait for that add's answer)");
   auto third = addNow(inNetns("net-1", "qdhcp-2"));
   ASSERT_FALSE(third);
   EXPECT_EQ(requests_.size(), 1u);
@@ -261,7 +264,7 @@ TEST_F(NodeTest, RemoveOfAUuidBeingAddedCancelsTheAdd) {
   Answer a;
   add(inNetns("net-1", "qdhcp-1"), &a);
   auto left = node_->remove("net-1");
-  ASSERT_TRUE(left) << left.error();
+  ASSERT_TRUE(left) << left.status().message();
   EXPECT_EQ(*left, 0u);
   ASSERT_TRUE(a.answered());
   EXPECT_EQ(a.error(), "network net-1 was removed while it was being added");

@@ -112,6 +112,15 @@ std::vector<ReceivedResponse> responsesReceived(std::string_view stream,
     }
     stream.remove_prefix(head.size);
     if (r.status < 200) continue;  // interim
+    if (head_request && r.status == 408 && !head.fields.keep_alive) {
+      // A 408 that closes may precede the request it is taken to answer (sent
+      // at the http-request timeout, before the VM's first byte): then it
+      // has its body. Either way nothing can follow it.
+      const std::string_view rest = stream;
+      r.complete = rest.empty() || rest.size() == head.fields.content_length;
+      out.push_back(r);
+      break;
+    }
     http::BodyDecoder body;
     body.start(head.fields);
     Discard sink;

@@ -234,7 +234,10 @@ void Session::reply(http::Reply r) {
   if (response_started_) return abort(info.reason);
   ++ctx_.counters.local_replies[static_cast<size_t>(r)];
   const bool keep = http::replyKeepsConnection(r) && keep_alive_ && request_done_ && !draining_;
-  http::writeLocalReply(r, keep, head_request_, client_.out());
+  // A HEAD gets no body, also when the reply comes before its head was whole
+  // (408) or parsed (400): the VM said HEAD in the first bytes it sent.
+  const bool head = head_request_ || client_.requestLine().starts_with("HEAD ");
+  http::writeLocalReply(r, keep, head, client_.out());
   response_status_ = info.status;
   reason_ = info.reason;
   response_started_ = response_done_ = true;

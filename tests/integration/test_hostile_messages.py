@@ -234,3 +234,25 @@ def test_connections_per_source_are_capped(make_proxy, upstream):
     proxy.signal(__import__("signal").SIGUSR1)
     line = proxy.wait_log(r"counters .*too_many_connections=1")
     assert line
+
+
+# -- a refused HEAD gets no body --------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [
+    b"HEAD /latest HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n",  # refused once parsed
+    b"HEAD /latest HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",      # refused by the scanner
+])
+def test_a_refused_head_request_gets_a_reply_without_body(proxy, upstream, raw):
+    """A reply to HEAD has no body (RFC 9110 §9.3.2), also when the proxy refuses the
+    request before its head is parsed: a client that asked HEAD reads no body, so
+    the body's bytes would be taken for the next response."""
+    with proxy.connect() as c:
+        c.send(raw)
+        c.reader.wait_eof(time.monotonic() + 5)
+        got = bytes(c.reader.buf)
+    head, sep, rest = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got
+    assert sep and rest == b"", f"a body after the head: {rest!r}"
+    assert b"Content-Length: " in head  # what a GET would have got, as HEAD must say
+    assert upstream.received == []

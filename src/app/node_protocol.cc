@@ -91,11 +91,10 @@ std::string jsonString(std::string_view s) { return dump(json(std::string(s))); 
 void describe(const proxy::Listener& l, std::string* out) {
   const proxy::Counters& c = l.counters();
   std::string replies;
-  for (size_t i = 1; i < c.local_replies.size(); ++i) {
-    if (c.local_replies[i] == 0) continue;
-    fmt::format_to(std::back_inserter(replies), "{}\"{}\":{}", replies.empty() ? "" : ",",
-                   http::replyInfo(static_cast<http::Reply>(i)).reason, c.local_replies[i]);
-  }
+  c.forEachLocalReply([&replies](std::string_view reason, uint64_t n) {
+    fmt::format_to(std::back_inserter(replies), "{}\"{}\":{}", replies.empty() ? "" : ",", reason,
+                   n);
+  });
   const proxy::UpstreamPool::Stats& up = l.upstreams().stats();
   fmt::format_to(std::back_inserter(*out),
                  "{{\"uuid\":{},\"netns\":{},\"identity\":{{\"header\":{},\"value\":{}}},"

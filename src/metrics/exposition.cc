@@ -73,12 +73,11 @@ void writeListeners(std::span<const ListenerSample> ls, std::string* out) {
   perListener(out, ls, labels, "nsmp_local_replies_total", "counter",
               "Replies the proxy made itself, by reason word (only reasons seen so far).",
               [out](L l, S lab) {
-                for (size_t r = 1; r < l.counters->local_replies.size(); ++r) {
-                  if (l.counters->local_replies[r] == 0) continue;
+                l.counters->forEachLocalReply([out, lab](std::string_view reason, uint64_t n) {
                   std::string with = lab;
-                  appendLabel(&with, "reason", http::replyInfo(static_cast<http::Reply>(r)).reason);
-                  writeSample(out, "nsmp_local_replies_total", with, l.counters->local_replies[r]);
-                }
+                  appendLabel(&with, "reason", reason);
+                  writeSample(out, "nsmp_local_replies_total", with, n);
+                });
               });
   perListener(out, ls, labels, "nsmp_rate_limited_requests_total", "counter",
               "Requests refused 429 by the per-source rate limit.", [out](L l, S lab) {

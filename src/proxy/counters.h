@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "http/reply.h"
 
@@ -34,6 +36,17 @@ struct Counters {
     while (i < kDurationBoundsUs.size() && us > kDurationBoundsUs[i]) ++i;
     ++duration_buckets[i];
     duration_us_sum += us;
+  }
+
+  // Calls f(reason word, count) for each local reply made at least once, in
+  // the order of http::Reply: the one walk the log line, `ctl list` and the
+  // metrics share.
+  template <class F>
+  void forEachLocalReply(F&& f) const {
+    for (size_t i = 1; i < local_replies.size(); ++i) {
+      if (local_replies[i] != 0)
+        f(http::replyInfo(static_cast<http::Reply>(i)).reason, local_replies[i]);
+    }
   }
 };
 

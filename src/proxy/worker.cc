@@ -1,6 +1,7 @@
 #include "proxy/worker.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "base/log.h"
 
@@ -75,11 +76,9 @@ void Worker::logCounters() const {
   for (const auto& l : listeners_) {
     const Counters& c = l->counters();
     std::string replies;
-    for (size_t i = 1; i < c.local_replies.size(); ++i) {
-      if (c.local_replies[i] == 0) continue;
-      replies += fmt::format(" {}={}", http::replyInfo(static_cast<http::Reply>(i)).reason,
-                             c.local_replies[i]);
-    }
+    c.forEachLocalReply([&replies](std::string_view reason, uint64_t n) {
+      fmt::format_to(std::back_inserter(replies), " {}={}", reason, n);
+    });
     log::info(
         "counters {}: accepted={} active={} requests={} 2xx={} 3xx={} 4xx={} 5xx={} "
         "bytes_out={} upstream_connect_failures={} upstream_opened={} upstream_reused={} "

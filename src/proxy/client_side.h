@@ -42,10 +42,10 @@ class ClientSide final : public event::IoHandler, private http::BodySink {
     virtual void onRequestBody(std::string_view data) = 0;
     virtual void onRequestDone() = 0;
     virtual void onRequestRefused(http::Reply reply) = 0;  // a head or body the proxy refuses
-    virtual void onClientGone(const char* why) = 0;  // EOF inside a request, or a failed write
-    virtual void onClientDrained() = 0;              // the output buffer went out whole
-    virtual void onClientClosed() = 0;               // the fd is closed; the session may go
-    virtual void afterClientIo() = 0;                // end of an I/O callback: re-arm timers
+    virtual void onClientGone(const char* why) = 0;        // EOF inside a body, or a failed write
+    virtual void onClientDrained() = 0;                    // the output buffer went out whole
+    virtual void onClientClosed() = 0;                     // the fd is closed; the session may go
+    virtual void afterClientIo() = 0;                      // end of an I/O callback: re-arm timers
 
    protected:
     ~Events() = default;

@@ -86,9 +86,9 @@ daemon::StartupResult<uint64_t> parseSize(std::string_view text) {
   if (suffix == "k" || suffix == "K") {
     mult = 1024;
   } else if (suffix == "m" || suffix == "M") {
-    mult = 1024 * 1024;
+    mult = uint64_t{1024} * 1024;
   } else if (suffix == "g" || suffix == "G") {
-    mult = 1024 * 1024 * 1024;
+    mult = uint64_t{1024} * 1024 * 1024;
   } else if (!suffix.empty()) {
     return daemon::StartupError{
         fmt::format("'{}' has an unknown size suffix (use k, m or g)", text)};

@@ -90,7 +90,6 @@ class ClientSide final : public event::IoHandler, private http::BodySink {
   void flush();
   void onBodyData(std::string_view data) override;
 
-  event::Loop& loop_;
   Events& events_;
   uint64_t max_body_;
   net::Stream stream_;

@@ -5,9 +5,9 @@
 # Idempotent; run as root on a fresh machine.
 set -euo pipefail
 packages=(
-  build-essential binutils cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
-  node-llhttp libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pytest iproute2 iptables curl procps psmisc
+  build-essential binutils cmake ninja-build clang clang-format libclang-rt-14-dev
+  node-llhttp libfmt-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
+  python3 python3-pytest iproute2 iptables curl procps
   haproxy cloud-init
   # tests/neutron: Debian's Neutron 21 agents' code, its metadata agent, RabbitMQ
   python3-neutron neutron-metadata-agent neutron-ovn-metadata-agent

@@ -13,10 +13,7 @@
 #include "app/run.h"
 #include "haproxy/compat_args.h"
 #include "haproxy/launcher.h"
-#if __has_include("metadata/server_main.h")
 #include "metadata/server_main.h"
-#define NSMP_HAVE_METADATA_SERVER 1
-#endif
 
 int main(int argc, char** argv) {
   using namespace nsmp;
@@ -25,11 +22,9 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "cleanup") == 0) {
     return haproxy::runCleanup(argc - 1, argv + 1);
   }
-#ifdef NSMP_HAVE_METADATA_SERVER
   if (argc >= 2 && std::strcmp(argv[1], "metadata-server") == 0) {
     return metadata::metadataServerMain(argc - 1, argv + 1);
   }
-#endif
   if (haproxy::wantsHaproxyMode(argc, argv)) {
     daemon::ProcessConfig process;
     proxy::ListenerConfig listener;

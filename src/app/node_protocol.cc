@@ -153,7 +153,7 @@ std::string answerAtOnce(node::Node& node, std::string_view line, const ReplyTo&
 
 }  // namespace
 
-void handleControlLine(node::Node& node, std::string_view line, ReplyTo reply) {
+void handleControlLine(node::Node& node, std::string_view line, const ReplyTo& reply) {
   std::string now = answerAtOnce(node, line, reply);
   if (!now.empty()) reply(std::move(now));
 }

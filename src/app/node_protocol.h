@@ -17,7 +17,7 @@ using ReplyTo = std::function<void(std::string line)>;
 
 // Answers one request line through `reply`: at once, or for an add that
 // waits for the root helper, when the node has opened the sockets.
-void handleControlLine(node::Node& node, std::string_view line, ReplyTo reply);
+void handleControlLine(node::Node& node, std::string_view line, const ReplyTo& reply);
 
 // The reply to a request line longer than node::ControlServer::kMaxLine.
 std::string controlLineTooLongReply();

@@ -15,7 +15,7 @@ namespace nsmp {
 
 class Buffer {
  public:
-  static constexpr size_t kBlockSize = 16 * 1024;
+  static constexpr size_t kBlockSize = size_t{16} * 1024;
 
   explicit Buffer(size_t limit = kBlockSize) : limit_(static_cast<uint32_t>(limit)) {}
   ~Buffer() { release(); }

@@ -30,7 +30,7 @@ State& state() {
   return s;
 }
 
-constexpr size_t kFlushThreshold = 64 * 1024;
+constexpr size_t kFlushThreshold = size_t{64} * 1024;
 
 const char* levelName(Level level) {
   switch (level) {

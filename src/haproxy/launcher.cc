@@ -234,7 +234,7 @@ int runCleanup(int argc, char** argv) {
         value = argv[++i];
       }
       state_path = value;
-    } else if (a.rfind("-", 0) == 0) {
+    } else if (a.starts_with('-')) {
       std::fprintf(stderr,
                    "ns-metadata-proxy cleanup: unknown option %s (usage: cleanup [--state_path "
                    "DIR] UUID)\n",

@@ -12,7 +12,7 @@ namespace {
 
 // Answers queued beyond this stop the processing of pipelined requests until
 // the client reads: a client that never reads cannot make us hold more.
-constexpr size_t kMaxOutput = 256 * 1024;
+constexpr size_t kMaxOutput = size_t{256} * 1024;
 
 // The most a request can occupy in memory: the head limits of
 // http::HeadLimits plus the body limit, plus room for chunk framing.

@@ -33,7 +33,7 @@ Sha256::Sha256() : state_(kInitial) {}
 // Section 6.2.2: one 512-bit block, big-endian words.
 void Sha256::compress(const uint8_t* p) {
   uint32_t w[64];
-  for (int t = 0; t < 16; ++t)
+  for (size_t t = 0; t < 16; ++t)
     w[t] = uint32_t{p[4 * t]} << 24 | uint32_t{p[4 * t + 1]} << 16 | uint32_t{p[4 * t + 2]} << 8 |
            uint32_t{p[4 * t + 3]};
   for (int t = 16; t < 64; ++t) {

@@ -44,7 +44,7 @@ struct ServerConfig {
   std::string sharedSecret;            // kNova: Neutron's metadata_proxy_shared_secret
   std::optional<unsigned> socketMode;  // chmod after bind; default: as the umask leaves it
   size_t maxConnections = 1024;
-  size_t maxBody = 64 * 1024;            // the largest body Nova takes is 1020 bytes
+  size_t maxBody = size_t{64} * 1024;    // the largest body Nova takes is 1020 bytes
   event::Millis requestTimeout{30'000};  // first byte of a request to its end
   event::Millis idleTimeout{30'000};     // keep-alive wait for the next request
   event::Millis writeTimeout{30'000};    // no progress writing the answer

@@ -62,6 +62,22 @@ void Acceptor::onIo(event::Watcher&, uint32_t) { acceptAll(); }
 
 void Acceptor::onTimer(event::Timer&) { acceptAll(); }
 
+// accept4() failed with err (not EINTR/ECONNABORTED, which retry at once).
+// Out of descriptors or memory: warn once until an accept succeeds, and try
+// again after kRetry. Anything but EAGAIN: a warning.
+void Acceptor::acceptFailed(int err) {
+  if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+    if (!warned_) {
+      log::warning("accept on {}: {}; retrying in {} ms", description_, errnoText(err),
+                   kRetry.count());
+      warned_ = true;
+    }
+    if (!retry_.armed()) retry_.arm(kRetry);
+  } else if (err != EAGAIN && err != EWOULDBLOCK) {
+    log::warning("accept on {}: {}", description_, errnoText(err));
+  }
+}
+
 void Acceptor::acceptAll() {
   // Indexed: the handler may stop() the acceptor (a node shutting down).
   for (size_t i = 0; i < sockets_.size(); ++i) {
@@ -73,16 +89,7 @@ void Acceptor::acceptAll() {
                          SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-          if (!warned_) {
-            log::warning("accept on {}: {}; retrying in {} ms", description_, errnoText(errno),
-                         kRetry.count());
-            warned_ = true;
-          }
-          if (!retry_.armed()) retry_.arm(kRetry);
-        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-          log::warning("accept on {}: {}", description_, errnoText(errno));
-        }
+        acceptFailed(errno);
         break;
       }
       warned_ = false;

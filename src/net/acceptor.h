@@ -60,6 +60,7 @@ class Acceptor final : public event::IoHandler, public event::TimerHandler {
     bool tcp = false;
   };
   void acceptAll();
+  void acceptFailed(int err);
 
   event::Loop& loop_;
   Handler& handler_;

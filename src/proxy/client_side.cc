@@ -11,7 +11,7 @@ namespace {
 
 // The output buffer holds a maximal response head, or body bytes re-framed
 // (each span grows by its chunk line).
-constexpr size_t kOutLimit = http::kMaxHead + 8 * 1024 + 64;
+constexpr size_t kOutLimit = http::kMaxHead + size_t{8} * 1024 + 64;
 constexpr size_t kMaxLoggedLine = 1024;
 
 // The request line as the access log shows it: up to the first CR or LF,

@@ -9,7 +9,7 @@ namespace {
 
 // The output buffer holds a maximal rewritten head; a chunked request's
 // body is added to it whole (the session raises the limit for that).
-constexpr size_t kOutLimit = http::kMaxHead + 8 * 1024 + 64;
+constexpr size_t kOutLimit = http::kMaxHead + size_t{8} * 1024 + 64;
 // Response heads get the same limits as requests.
 const http::HeadScanner kResponseScanner(http::HeadLimits{}, /*request=*/false);
 
@@ -101,30 +101,37 @@ void UpstreamSide::readHead() {
       if (retryStale()) return;
       return events_.onUpstreamRefused(http::Reply::kInvalidUpstreamResponse);
     }
-    http::ResponseHead head;  // views into in_, used before they are consumed
-    http::HeadStep step = http::readResponseHead(scanner_, in_.view(), head_request_, &head);
-    if (step.progress == http::HeadProgress::kIncomplete) {
-      if (stream().eof() || in_.full()) {
-        return events_.onUpstreamRefused(http::Reply::kInvalidUpstreamResponse);
-      }
-      return;
-    }
-    if (step.progress == http::HeadProgress::kRejected)
-      return events_.onUpstreamRefused(step.reply);
-    if (head.fields.status < 200) {
-      events_.onInterimResponse(head.fields);
-      if (state_ != State::kHead) return;  // refused
-      in_.consume(head.size);
-      scanner_ = kResponseScanner;
-      continue;
-    }
-    body_.start(head.fields);
-    keep_ = head.fields.keep_alive;
-    state_ = State::kBody;
-    if (!events_.onResponseHead(head.fields)) return;
-    in_.consume(head.size);
-    if (body_.done()) return finishResponse();
+    if (!takeHead()) return;
   }
+}
+
+bool UpstreamSide::takeHead() {
+  http::ResponseHead head;  // views into in_, used before they are consumed
+  http::HeadStep step = http::readResponseHead(scanner_, in_.view(), head_request_, &head);
+  if (step.progress == http::HeadProgress::kIncomplete) {
+    if (stream().eof() || in_.full()) {
+      events_.onUpstreamRefused(http::Reply::kInvalidUpstreamResponse);
+    }
+    return false;
+  }
+  if (step.progress == http::HeadProgress::kRejected) {
+    events_.onUpstreamRefused(step.reply);
+    return false;
+  }
+  if (head.fields.status < 200) {
+    events_.onInterimResponse(head.fields);
+    if (state_ != State::kHead) return false;  // refused
+    in_.consume(head.size);
+    scanner_ = kResponseScanner;
+    return true;
+  }
+  body_.start(head.fields);
+  keep_ = head.fields.keep_alive;
+  state_ = State::kBody;
+  if (!events_.onResponseHead(head.fields)) return false;
+  in_.consume(head.size);
+  if (body_.done()) finishResponse();
+  return false;  // the body, if any, is readBody()'s
 }
 
 void UpstreamSide::readBody() {

@@ -74,6 +74,9 @@ class UpstreamSide final : public event::IoHandler, private http::BodySink {
   void process();
   void flushRequest();
   void readHead();
+  // With bytes in in_: parses one head and hands it on. True when readHead
+  // goes on reading (an interim 1xx was consumed), false when it stops.
+  bool takeHead();
   void readBody();
   void finishResponse();
   bool retryStale();

@@ -1,7 +1,6 @@
 #include "app/run.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "daemon/syslog_facility.h"
 #include "event/loop.h"
 #include "event/signals.h"
+#include "http/identity.h"
 #include "metrics/endpoint.h"
 #include "net/socket.h"
 #include "proxy/listen_sockets.h"
@@ -138,15 +138,25 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
   // Before privileges are dropped, like the listening sockets: the path may
   // be where only root writes. A UNIX path, never a TCP port: this process
   // runs in the tenant's namespace, where a VM could reach a port.
+  // A live socket at the path is another proxy's: refused, never taken over.
   net::Fd metrics_fd;
-  if (const std::string& path = process.metrics_socket; !path.empty()) {
-    mode_t old_mask = ::umask(0177);  // 0600 from the start
-    Result<net::Fd> fd = net::listenUnix(path, 16);
-    ::umask(old_mask);
-    if (!fd)
-      return failStartup(daemonizer, "--metrics_socket " + path + ": " + fd.status().message());
+  const std::string& metrics_path = process.metrics_socket;
+  if (!metrics_path.empty()) {
+    Result<net::Fd> fd = net::listenUnix(metrics_path, 16, 0600);
+    if (!fd) {
+      return failStartup(daemonizer,
+                         "--metrics_socket " + metrics_path + ": " + fd.status().message());
+    }
     metrics_fd = std::move(*fd);
   }
+  // Ours from here: removed however this function returns (the unlink may
+  // fail once privileges are gone).
+  struct UnlinkAtExit {
+    const std::string& path;
+    ~UnlinkAtExit() {
+      if (!path.empty()) ::unlink(path.c_str());
+    }
+  } unlink_metrics{metrics_path};
   if (auto s = daemon::dropPrivileges(start.credentials()); !s)
     return failStartup(daemonizer, s.message());
 
@@ -161,15 +171,11 @@ int runNative(const daemon::ProcessConfig& process, const proxy::ListenerConfig&
       return failStartup(daemonizer, "--metrics_socket: " + s.message());
     }
   }
-  const char* who = config.identity.kind == proxy::IdentityKind::kRouter ? "router" : "network";
-  const std::string& metrics_path = process.metrics_socket;
-  int code =
-      serve(loop, worker, start,
-            fmt::format("ns-metadata-proxy for {} {} listening on {} -> {}{}{}", who,
-                        config.identity.value, (*listener)->describe(), config.upstream_socket,
-                        metrics_path.empty() ? "" : "; metrics on ", metrics_path));
-  if (!metrics_path.empty()) ::unlink(metrics_path.c_str());  // may fail once privileges are gone
-  return code;
+  return serve(loop, worker, start,
+               fmt::format("ns-metadata-proxy for {} {} listening on {} -> {}{}{}",
+                           http::identityInfo(config.identity.kind).noun, config.identity.value,
+                           (*listener)->describe(), config.upstream_socket,
+                           metrics_path.empty() ? "" : "; metrics on ", metrics_path));
 }
 
 }  // namespace nsmp::app

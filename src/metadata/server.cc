@@ -39,16 +39,14 @@ Status Server::start() {
     if (!fd) return fd.status();
     socket = std::move(*fd);
   } else {
-    // net::listenUnix() replaces a stale socket file; a live one belongs to a
-    // running server, which must not lose its socket to a second one.
-    if (Result<net::Fd> probe = net::connectUnix(config_.socketPath); probe.ok())
+    // A live socket belongs to a running server, which must not lose it to a
+    // second one (net::listenUnix refuses it; a stale file is replaced).
+    Result<net::Fd> fd = net::listenUnix(config_.socketPath, backlog, config_.socketMode);
+    if (!fd && fd.status().code() == Code::kAlreadyExists)
       return Status(Code::kAlreadyExists, "another server is listening on the socket");
-    Result<net::Fd> fd = net::listenUnix(config_.socketPath, backlog);
     if (!fd) return fd.status();
     socket = std::move(*fd);
     boundSocket_ = true;
-    if (config_.socketMode && ::chmod(config_.socketPath.c_str(), *config_.socketMode) != 0)
-      return Status::fromErrno("chmod");
   }
   if (Status s = acceptor_.add(std::move(socket)); !s) return s;
   if (watcher_) pollTimer_.arm(config_.pollInterval);

@@ -14,6 +14,8 @@
 // version replaces the data for the next request.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -39,10 +41,10 @@ enum class Front : uint8_t {
 
 struct ServerConfig {
   Front front = Front::kAgent;
-  std::string socketPath;              // kAgent
-  net::ListenSpec tcp;                 // kNova
-  std::string sharedSecret;            // kNova: Neutron's metadata_proxy_shared_secret
-  std::optional<unsigned> socketMode;  // chmod after bind; default: as the umask leaves it
+  std::string socketPath;            // kAgent
+  net::ListenSpec tcp;               // kNova
+  std::string sharedSecret;          // kNova: Neutron's metadata_proxy_shared_secret
+  std::optional<mode_t> socketMode;  // the socket file's mode; default: as the umask leaves it
   size_t maxConnections = 1024;
   size_t maxBody = size_t{64} * 1024;    // the largest body Nova takes is 1020 bytes
   event::Millis requestTimeout{30'000};  // first byte of a request to its end

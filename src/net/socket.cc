@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "net/address.h"
@@ -45,6 +46,15 @@ Status fillUnix(const std::string& path, sockaddr_un* sun) {
   std::memcpy(sun->sun_path, path.data(), path.size());
   return {};
 }
+
+// Whether a process listens on the socket file: a connect succeeds, or the
+// backlog is full (EAGAIN). A stale file answers ECONNREFUSED.
+bool answers(const sockaddr_un& sun) {
+  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return false;
+  return ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&sun), sizeof sun) == 0 ||
+         errno == EAGAIN;
+}
 }  // namespace
 
 Result<Fd> connectUnix(const std::string& path) {
@@ -58,16 +68,23 @@ Result<Fd> connectUnix(const std::string& path) {
   return fd;
 }
 
-Result<Fd> listenUnix(const std::string& path, int backlog) {
+Result<Fd> listenUnix(const std::string& path, int backlog, std::optional<mode_t> mode) {
   sockaddr_un sun;
   if (Status s = fillUnix(path, &sun); !s) return s;
   struct stat st;
-  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    if (answers(sun))
+      return Status(Code::kAlreadyExists, "another process is listening on " + path);
+    ::unlink(path.c_str());
+  }
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Status::fromErrno("socket");
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-    return Status::fromErrno("bind");
-  }
+  // bind() creates the file 0777 & ~umask: the umask gives it `mode` at once.
+  const mode_t old_mask = mode ? ::umask(~*mode & 0777) : 0;
+  const int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+  const int bind_errno = errno;
+  if (mode) ::umask(old_mask);
+  if (bound != 0) return Status::fromErrno("bind", bind_errno);
   if (::listen(fd.get(), backlog) != 0) return Status::fromErrno("listen");
   return fd;
 }

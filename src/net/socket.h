@@ -2,6 +2,9 @@
 // upstream side. All sockets are non-blocking and close-on-exec.
 #pragma once
 
+#include <sys/types.h>
+
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -28,7 +31,12 @@ Result<Fd> listenTcp(const ListenSpec& spec);
 // or EAGAIN (the listener's backlog is full) -- there is no "in progress".
 Result<Fd> connectUnix(const std::string& path);
 
-// Starts listening on a UNIX socket path (replacing a stale socket file).
-Result<Fd> listenUnix(const std::string& path, int backlog = 4096);
+// Starts listening on a UNIX socket path. A socket file nobody answers on
+// (stale) is replaced; one that answers, or whose backlog is full, belongs to
+// a running process: refused with Code::kAlreadyExists, the file left alone.
+// With a `mode` (e.g. 0600) the file is created with exactly that mode, with
+// no moment where it is wider; without, the umask decides.
+Result<Fd> listenUnix(const std::string& path, int backlog = 4096,
+                      std::optional<mode_t> mode = std::nullopt);
 
 }  // namespace nsmp::net

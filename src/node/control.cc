@@ -1,6 +1,5 @@
 #include "node/control.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <utility>
@@ -152,13 +151,11 @@ void ControlReply::send(std::string line) const {
 Result<std::unique_ptr<ControlServer>> ControlServer::open(event::Loop& loop,
                                                            const std::string& path, Handler handler,
                                                            std::string too_long) {
-  if (net::connectUnix(path).ok()) {
+  // Created 0600 from the start: no moment where others could connect.
+  Result<net::Fd> fd = net::listenUnix(path, 64, 0600);
+  if (!fd && fd.status().code() == Code::kAlreadyExists) {
     return Status(Code::kFailedPrecondition, "another node is serving the control socket " + path);
   }
-  // Created 0600 from the start: no moment where others could connect.
-  mode_t old_mask = ::umask(0177);
-  Result<net::Fd> fd = net::listenUnix(path, 64);
-  ::umask(old_mask);
   if (!fd)
     return Status(Code::kFailedPrecondition,
                   "control socket " + path + ": " + fd.status().message());

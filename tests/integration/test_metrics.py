@@ -182,6 +182,29 @@ def test_metrics_socket_is_0600(make_proxy, upstream, metrics_path):
     assert os.stat(metrics_path).st_mode & 0o777 == 0o600
 
 
+def test_a_live_metrics_socket_is_never_taken_over(make_proxy, upstream, metrics_path):
+    """A second proxy given a path the first one serves on fails to start and leaves
+    the first one's socket alone (before: it replaced the file, and the first to exit
+    unlinked the other's)."""
+    first = make_proxy("--metrics_socket", metrics_path)
+    second = make_proxy("--metrics_socket", metrics_path, start=False)
+    assert second.wait_exit() == 1
+    assert f"--metrics_socket {metrics_path}: another process is listening on {metrics_path}" \
+        in second.log()
+    assert os.path.exists(metrics_path)
+    assert http_unix(metrics_path, "/healthz")[0] == 200
+    assert first.alive()
+
+
+def test_a_stale_metrics_socket_is_replaced(make_proxy, upstream, metrics_path):
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(metrics_path)
+    stale.close()  # the file stays, nobody listens
+    make_proxy("--metrics_socket", metrics_path)
+    assert http_unix(metrics_path, "/healthz")[0] == 200
+    assert os.stat(metrics_path).st_mode & 0o777 == 0o600
+
+
 def sockets_of(pid):
     """The socket inodes pid holds."""
     out = set()

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "http/status_text.h"
 #include "metrics/collect.h"
 #include "metrics/text_format.h"
 
@@ -12,13 +13,11 @@ Answer answer(const proxy::Worker& worker, std::string_view method, std::string_
   Answer a;
   if (path != "/metrics" && path != "/healthz") {
     a.status = 404;
-    a.phrase = "Not Found";
     a.body = "not found: try /metrics or /healthz\n";
     return a;
   }
   if (method != "GET" && method != "HEAD") {
     a.status = 405;
-    a.phrase = "Method Not Allowed";
     a.body = "only GET and HEAD\n";
     return a;
   }
@@ -33,7 +32,6 @@ Answer answer(const proxy::Worker& worker, std::string_view method, std::string_
     return a;
   }
   a.status = 503;
-  a.phrase = "Service Unavailable";
   for (const std::string& p : problems) a.body += p + "\n";
   return a;
 }
@@ -42,7 +40,7 @@ void writeAnswer(const Answer& a, bool head_request, Buffer& out) {
   std::string head = fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n"
       "{}Connection: close\r\n\r\n",
-      a.status, a.phrase, a.content_type, a.body.size(),
+      a.status, http::statusText(a.status), a.content_type, a.body.size(),
       a.status == 405 ? "Allow: GET, HEAD\r\n" : "");
   size_t total = head.size() + (head_request ? 0 : a.body.size());
   if (total > out.limit()) out.setLimit(total);

@@ -13,7 +13,6 @@ namespace nsmp::metrics {
 
 struct Answer {
   int status = 200;
-  std::string_view phrase = "OK";
   std::string_view content_type = "text/plain; charset=utf-8";
   std::string body;
 };

@@ -39,7 +39,6 @@ class Exchange final : public event::IoHandler,
  private:
   enum class State : uint8_t { kReading, kWriting, kDraining, kClosed };
   void step();
-  void respond();
 
   Endpoint& endpoint_;
   net::Stream stream_;

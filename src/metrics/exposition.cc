@@ -21,24 +21,42 @@ void perListener(std::string* out, std::span<const ListenerSample> listeners,
   for (size_t i = 0; i < listeners.size(); ++i) sample(listeners[i], labels[i]);
 }
 
+// A family of one sample per listener, named as the family: get(listener).
+template <typename Get>
+void perListenerValue(std::string* out, std::span<const ListenerSample> listeners,
+                      const std::vector<std::string>& labels, std::string_view name,
+                      std::string_view type, std::string_view help, Get get) {
+  perListener(out, listeners, labels, name, type, help,
+              [&](const ListenerSample& l, const std::string& lab) {
+                writeSample(out, name, lab, static_cast<uint64_t>(get(l)));
+              });
+}
+
+// The `le` label values of the histogram's buckets, formatted once.
+const std::vector<std::string>& bucketBounds() {
+  static const std::vector<std::string> bounds = [] {
+    std::vector<std::string> v;
+    for (uint64_t us : proxy::kDurationBoundsUs) {
+      v.push_back(fmt::format("{}", static_cast<double>(us) / 1e6));
+    }
+    v.emplace_back("+Inf");
+    return v;
+  }();
+  return bounds;
+}
+
 void writeHistogram(std::string* out, const std::string& labels, const proxy::Counters& c) {
-  constexpr std::string_view kName = "nsmp_request_duration_seconds";
   uint64_t cumulative = 0;
   std::string with_le;
   for (size_t b = 0; b < c.duration_buckets.size(); ++b) {
     cumulative += c.duration_buckets[b];
     with_le = labels;
-    if (b < proxy::kDurationBoundsUs.size()) {
-      appendLabel(&with_le, "le",
-                  fmt::format("{}", static_cast<double>(proxy::kDurationBoundsUs[b]) / 1e6));
-    } else {
-      appendLabel(&with_le, "le", "+Inf");
-    }
+    appendLabel(&with_le, "le", bucketBounds()[b]);
     writeSample(out, "nsmp_request_duration_seconds_bucket", with_le, cumulative);
   }
-  writeSample(out, std::string(kName) + "_sum", labels,
+  writeSample(out, "nsmp_request_duration_seconds_sum", labels,
               static_cast<double>(c.duration_us_sum) / 1e6);
-  writeSample(out, std::string(kName) + "_count", labels, cumulative);
+  writeSample(out, "nsmp_request_duration_seconds_count", labels, cumulative);
 }
 
 void writeListeners(std::span<const ListenerSample> ls, std::string* out) {
@@ -49,18 +67,13 @@ void writeListeners(std::span<const ListenerSample> ls, std::string* out) {
   }
   using L = const ListenerSample&;
   using S = const std::string&;
-  perListener(
-      out, ls, labels, "nsmp_listener_up", "gauge",
-      "1 while the listener's sockets accept connections, 0 once stopped or draining.",
-      [out](L l, S lab) { writeSample(out, "nsmp_listener_up", lab, uint64_t{l.accepting}); });
-  perListener(out, ls, labels, "nsmp_connections_accepted_total", "counter",
-              "Client connections accepted.", [out](L l, S lab) {
-                writeSample(out, "nsmp_connections_accepted_total", lab, l.counters->accepted);
-              });
-  perListener(out, ls, labels, "nsmp_connections_active", "gauge", "Client connections open now.",
-              [out](L l, S lab) {
-                writeSample(out, "nsmp_connections_active", lab, uint64_t{l.counters->active});
-              });
+  perListenerValue(out, ls, labels, "nsmp_listener_up", "gauge",
+                   "1 while the listener's sockets accept connections, 0 once stopped or draining.",
+                   [](L l) { return l.accepting; });
+  perListenerValue(out, ls, labels, "nsmp_connections_accepted_total", "counter",
+                   "Client connections accepted.", [](L l) { return l.counters->accepted; });
+  perListenerValue(out, ls, labels, "nsmp_connections_active", "gauge",
+                   "Client connections open now.", [](L l) { return l.counters->active; });
   perListener(out, ls, labels, "nsmp_requests_total", "counter",
               "Requests answered, by status class (relayed from the agent or local).",
               [out](L l, S lab) {
@@ -79,30 +92,23 @@ void writeListeners(std::span<const ListenerSample> ls, std::string* out) {
                   writeSample(out, "nsmp_local_replies_total", with, n);
                 });
               });
-  perListener(out, ls, labels, "nsmp_rate_limited_requests_total", "counter",
-              "Requests refused 429 by the per-source rate limit.", [out](L l, S lab) {
-                const auto i = static_cast<size_t>(http::Reply::kRateLimited);
-                writeSample(out, "nsmp_rate_limited_requests_total", lab,
-                            l.counters->local_replies[i]);
-              });
-  perListener(out, ls, labels, "nsmp_client_sent_bytes_total", "counter",
-              "Bytes sent to clients (heads and bodies).", [out](L l, S lab) {
-                writeSample(out, "nsmp_client_sent_bytes_total", lab, l.counters->bytes_to_client);
-              });
-  perListener(out, ls, labels, "nsmp_agent_connections_opened_total", "counter",
-              "Connections opened to the metadata agent's socket.", [out](L l, S lab) {
-                writeSample(out, "nsmp_agent_connections_opened_total", lab, l.upstream_opened);
-              });
-  perListener(out, ls, labels, "nsmp_agent_connections_reused_total", "counter",
-              "Requests sent over a kept agent connection (--upstream_keepalive).",
-              [out](L l, S lab) {
-                writeSample(out, "nsmp_agent_connections_reused_total", lab, l.upstream_reused);
-              });
-  perListener(out, ls, labels, "nsmp_agent_connect_failures_total", "counter",
-              "Failed attempts to connect to the metadata agent's socket.", [out](L l, S lab) {
-                writeSample(out, "nsmp_agent_connect_failures_total", lab,
-                            l.counters->upstream_connect_failures);
-              });
+  perListenerValue(
+      out, ls, labels, "nsmp_rate_limited_requests_total", "counter",
+      "Requests refused 429 by the per-source rate limit.", [](L l) {
+        return l.counters->local_replies[static_cast<size_t>(http::Reply::kRateLimited)];
+      });
+  perListenerValue(out, ls, labels, "nsmp_client_sent_bytes_total", "counter",
+                   "Bytes sent to clients (heads and bodies).",
+                   [](L l) { return l.counters->bytes_to_client; });
+  perListenerValue(out, ls, labels, "nsmp_agent_connections_opened_total", "counter",
+                   "Connections opened to the metadata agent's socket.",
+                   [](L l) { return l.upstream_opened; });
+  perListenerValue(out, ls, labels, "nsmp_agent_connections_reused_total", "counter",
+                   "Requests sent over a kept agent connection (--upstream_keepalive).",
+                   [](L l) { return l.upstream_reused; });
+  perListenerValue(out, ls, labels, "nsmp_agent_connect_failures_total", "counter",
+                   "Failed attempts to connect to the metadata agent's socket.",
+                   [](L l) { return l.counters->upstream_connect_failures; });
   perListener(out, ls, labels, "nsmp_request_duration_seconds", "histogram",
               "Time from a request's first byte to its last response byte queued.",
               [out](L l, S lab) { writeHistogram(out, lab, *l.counters); });

@@ -67,7 +67,8 @@ ProcessSample readProcess() {
       while (*s && *s != ' ') ++s;
     }
     p.cpu_seconds = static_cast<double>(field[14] + field[15]) / hz;
-    p.start_time_seconds = static_cast<double>(bootTime()) + static_cast<double>(field[22]) / hz;
+    static const uint64_t boot = bootTime();  // constant: /proc/stat is read once
+    p.start_time_seconds = static_cast<double>(boot) + static_cast<double>(field[22]) / hz;
   }
   return p;
 }

@@ -5,12 +5,9 @@
 #include <fmt/format.h>
 
 namespace nsmp::metrics {
+namespace {
 
-void writeFamily(std::string* out, std::string_view name, std::string_view type,
-                 std::string_view help) {
-  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-}
-
+// `name{labels} `, for the caller to append the value and '\n'.
 void writeSampleStart(std::string* out, std::string_view name, std::string_view labels) {
   out->append(name);
   if (!labels.empty()) {
@@ -19,6 +16,13 @@ void writeSampleStart(std::string* out, std::string_view name, std::string_view 
     out->push_back('}');
   }
   out->push_back(' ');
+}
+
+}  // namespace
+
+void writeFamily(std::string* out, std::string_view name, std::string_view type,
+                 std::string_view help) {
+  fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
 void writeSample(std::string* out, std::string_view name, std::string_view labels, uint64_t value) {

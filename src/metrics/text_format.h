@@ -18,9 +18,8 @@ inline constexpr std::string_view kContentType = "text/plain; version=0.0.4; cha
 void writeFamily(std::string* out, std::string_view name, std::string_view type,
                  std::string_view help);
 
-// Writes `name{labels} ` -- labels is already formatted (`a="x",b="y"`) or
-// empty -- for the caller to append the value and '\n'.
-void writeSampleStart(std::string* out, std::string_view name, std::string_view labels);
+// Writes `name{labels} value\n`; labels is already formatted (`a="x",b="y"`)
+// or empty.
 void writeSample(std::string* out, std::string_view name, std::string_view labels, uint64_t value);
 void writeSample(std::string* out, std::string_view name, std::string_view labels, double value);
 

@@ -39,7 +39,6 @@ class Stream {
   void setHandler(event::IoHandler* handler) { watcher_.handler = handler; }
   bool isOpen() const { return watcher_.fd >= 0; }
   int fd() const { return watcher_.fd; }
-  const event::Watcher& watcher() const { return watcher_; }
   bool owns(const event::Watcher& w) const { return &w == &watcher_; }
 
   // Records what epoll reported; the handler calls it first in onIo().

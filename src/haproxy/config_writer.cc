@@ -2,20 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "http/identity.h"
+
 namespace nsmp::haproxy {
 namespace {
-
-const char* headerName(proxy::IdentityKind kind) {
-  switch (kind) {
-    case proxy::IdentityKind::kNetwork:
-      return "X-Neutron-Network-ID";
-    case proxy::IdentityKind::kRouter:
-      return "X-Neutron-Router-ID";
-    case proxy::IdentityKind::kOvnNetwork:
-      return "X-OVN-Network-ID";
-  }
-  return "X-Neutron-Network-ID";
-}
 
 std::string bindLine(const proxy::BindAddress& b) {
   bool v6 = b.host.find(':') != std::string::npos;
@@ -106,8 +96,8 @@ std::string renderHaproxyConfig(const WriterInput& in) {
     case proxy::IdentityKind::kOvnNetwork:
       break;
   }
-  out += fmt::format("    http-request set-header {} {}\n", headerName(l.identity.kind),
-                     l.identity.value);
+  out += fmt::format("    http-request set-header {} {}\n",
+                     http::identityInfo(l.identity.kind).header, l.identity.value);
   return out;
 }
 

@@ -1,33 +1,23 @@
 #include "haproxy/header_rules.h"
 
 #include <fmt/format.h>
-#include <strings.h>
 
-#include <array>
-
+#include "http/header_names.h"
+#include "http/identity.h"
 #include "proxy/listener_id.h"
 
 namespace nsmp::haproxy {
 namespace {
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
+using http::IdentityKind;
 
-constexpr std::string_view kNetworkHeader = "X-Neutron-Network-ID";
-constexpr std::string_view kRouterHeader = "X-Neutron-Router-ID";
-constexpr std::string_view kOvnHeader = "X-OVN-Network-ID";
+std::string_view header(IdentityKind kind) { return http::identityInfo(kind).header; }
 
 }  // namespace
 
+// Exactly what the engine drops from every request (http/header_names.h).
 bool isAlwaysStrippedHeader(std::string_view name) {
-  static constexpr std::array<std::string_view, 9> kNames{
-      kNetworkHeader, kRouterHeader,     kOvnHeader,  "X-Instance-ID", "X-Instance-ID-Signature",
-      "X-Tenant-ID",  "X-Forwarded-For", "Forwarded", "X-Real-IP"};
-  for (std::string_view n : kNames) {
-    if (equalsIgnoreCase(n, name)) return true;
-  }
-  return false;
+  return http::classifyRequestHeader(name) == http::HeaderClass::kIdentity;
 }
 
 Status HeaderRules::add(int line, const std::vector<std::string>& w) {
@@ -55,18 +45,16 @@ Status HeaderRules::add(int line, const std::vector<std::string>& w) {
     return invalidArgument(fmt::format(
         "{} with more than a name and a value (a condition?) is not supported", action));
   }
-  std::optional<Assigned>* slot = nullptr;
-  if (equalsIgnoreCase(w[1], kNetworkHeader)) {
-    slot = &network_;
-  } else if (equalsIgnoreCase(w[1], kRouterHeader)) {
-    slot = &router_;
-  } else if (equalsIgnoreCase(w[1], kOvnHeader)) {
-    slot = &ovn_;
-  } else {
+  const std::optional<IdentityKind> kind = http::identityForHeader(w[1]);
+  if (!kind) {
     return invalidArgument(fmt::format(
         "{} '{}' is not supported (only {}, {} or {}: the engine sends no other added headers)",
-        action, w[1], kNetworkHeader, kRouterHeader, kOvnHeader));
+        action, w[1], header(IdentityKind::kNetwork), header(IdentityKind::kRouter),
+        header(IdentityKind::kOvnNetwork)));
   }
+  std::optional<Assigned>* slot = *kind == IdentityKind::kNetwork  ? &network_
+                                  : *kind == IdentityKind::kRouter ? &router_
+                                                                   : &ovn_;
   // The value becomes the listener's id (see proxy/listener_id.h); a '%'
   // would be a log-format expression to haproxy.
   if (!proxy::isSafeId(w[2])) return invalidArgument("header value " + proxy::idProblem(w[2]));
@@ -85,7 +73,7 @@ Result<proxy::Identity> HeaderRules::finish(int listen_line,
     const Assigned& other = network_ ? *network_ : *router_;
     return invalidArgument(
         fmt::format("line {}: {} together with a Neutron identity header (line {}) is ambiguous",
-                    ovn_->line, kOvnHeader, other.line));
+                    ovn_->line, header(IdentityKind::kOvnNetwork), other.line));
   }
   if (network_) {
     id.kind = proxy::IdentityKind::kNetwork;
@@ -93,7 +81,7 @@ Result<proxy::Identity> HeaderRules::finish(int listen_line,
     if (router_) {
       warnings->push_back(fmt::format(
           "line {}: both {} and {} are set; sending only the network id, as the command line does",
-          router_->line, kNetworkHeader, kRouterHeader));
+          router_->line, header(IdentityKind::kNetwork), header(IdentityKind::kRouter)));
     }
   } else if (router_) {
     id.kind = proxy::IdentityKind::kRouter;
@@ -105,7 +93,8 @@ Result<proxy::Identity> HeaderRules::finish(int listen_line,
     return invalidArgument(fmt::format(
         "line {}: the listener sets no identity header (http-request set-header {} <id>, {} or "
         "{})",
-        listen_line, kNetworkHeader, kRouterHeader, kOvnHeader));
+        listen_line, header(IdentityKind::kNetwork), header(IdentityKind::kRouter),
+        header(IdentityKind::kOvnNetwork)));
   }
   return id;
 }

@@ -80,8 +80,10 @@ class [[nodiscard]] Result {
   const T& operator*() const { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
-  // Ok when there is a value.
-  Status status() const { return ok() ? Status() : std::get<1>(v_); }
+  // Ok when there is a value. Moved out of an rvalue (`return std::move(r).status();`
+  // passes a failure on without copying its message).
+  Status status() const& { return ok() ? Status() : std::get<1>(v_); }
+  Status status() && { return ok() ? Status() : std::move(std::get<1>(v_)); }
 
  private:
   std::variant<T, Status> v_;

@@ -29,7 +29,7 @@ Result<UpstreamConn*> UpstreamPool::acquire(event::IoHandler* owner, bool may_re
     return c;
   }
   Result<net::Fd> fd = net::connectUnix(config_.upstream_socket);
-  if (!fd) return fd.status();
+  if (!fd) return std::move(fd).status();
   auto* c = new UpstreamConn(*this, loop_);
   // EPOLLOUT only while a send is blocked: a UNIX socket raises an EPOLLOUT
   // edge each time the agent reads.

@@ -26,7 +26,7 @@ UpstreamSide::~UpstreamSide() { release(false); }
 
 Status UpstreamSide::connect(bool may_reuse, bool head_request) {
   Result<UpstreamConn*> conn = pool_.acquire(this, may_reuse);
-  if (!conn) return conn.status();
+  if (!conn) return std::move(conn).status();
   conn_ = *conn;
   state_ = State::kHead;
   head_request_ = head_request;

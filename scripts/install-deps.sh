@@ -5,7 +5,7 @@
 # Idempotent; run as root on a fresh machine.
 set -euo pipefail
 packages=(
-  build-essential binutils cmake ninja-build clang clang-format libclang-rt-14-dev
+  build-essential binutils cmake ninja-build clang clang-format clang-tidy libclang-rt-14-dev
   node-llhttp libfmt-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
   python3 python3-pytest iproute2 iptables curl procps
   haproxy cloud-init

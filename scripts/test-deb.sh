@@ -26,7 +26,8 @@ fail() {
 }
 
 [ "$(id -u)" = 0 ] || fail "needs root (dpkg -i, dpkg --purge)"
-if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'installed'; then
+# "install ok installed" only: a purged package's "unknown ok not-installed" is none.
+if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$'; then
   fail "$pkg is installed already; remove it first (dpkg --purge $pkg) or run elsewhere"
 fi
 
@@ -73,8 +74,9 @@ while read -r tag; do
 done < <(sed -n 's/^W: [^ ]*: \([^ ]*\).*/\1/p' <<<"$lintian_out" | sort -u)
 
 say "contents"
-dpkg-deb -c "$deb"
-mapfile -t paths < <(dpkg-deb -c "$deb" | awk '{ p = $6; sub(/^\./, "", p); sub(/\/$/, "", p); if (p != "") print p }')
+contents=$(dpkg-deb -c "$deb")
+printf '%s\n' "$contents"
+mapfile -t paths < <(awk '{ p = $6; sub(/^\./, "", p); sub(/\/$/, "", p); if (p != "") print p }' <<<"$contents")
 # What exists before the installation is not the package's to remove.
 existed=$(mktemp)
 leftover=$(mktemp)

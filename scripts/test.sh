@@ -10,7 +10,8 @@
 #                   checked by lintian, installed with dpkg -i, the main job run
 #                   from the installed paths, purged leaving nothing behind;
 #   3. build-asan/  the same code under ASan+UBSan: unit, fuzz corpus, integration;
-# and checks formatting. Exits non-zero on the first failure.
+# and checks formatting (clang-format) and src/ with clang-tidy (.clang-tidy).
+# Exits non-zero on the first failure.
 #
 #   scripts/test.sh            everything (CI runs this)
 #   scripts/test.sh --quick    the RelWithDebInfo pass only (no package, no sanitizers)
@@ -18,7 +19,14 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 quick=0
-[ "${1:-}" = "--quick" ] && quick=1
+case "${1:-}" in
+  "") ;;
+  --quick) quick=1 ;;
+  *)
+    echo "usage: scripts/test.sh [--quick]" >&2
+    exit 2
+    ;;
+esac
 jobs=$(nproc)
 
 step() { printf '\n==== %s\n' "$*"; }
@@ -32,6 +40,9 @@ git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
 step "build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
+
+step "clang-tidy over src/ (scripts/clang_tidy.py)"
+scripts/clang_tidy.py build
 
 step "tests (RelWithDebInfo)"
 ctest --test-dir build --output-on-failure -j"$jobs"

@@ -6,18 +6,17 @@ Run: NSMP_BINARY=/path/to/ns-metadata-proxy pytest-3 -q tests/integration
 import os
 import resource
 import shutil
-import signal
 import tempfile
 
 import pytest
 
+from harness import node as node_mod
 from harness import proxy as proxy_mod
 from harness import upstream as upstream_mod
 from harness import wire
 from harness.local_reply import check_local_reply
 
 DEFAULT_BINARY = "/work/main/build/src/app/ns-metadata-proxy"
-SANITIZER_MARKERS = proxy_mod.SANITIZER_MARKERS
 
 @pytest.fixture(scope="session")
 def binary():
@@ -60,6 +59,21 @@ def without_options(args, names):
     return out
 
 
+def stop_checked(processes, what):
+    """Stops each process a test started (SIGTERM first: a clean shutdown lets a
+    sanitizer build report leaks) and fails the test on a sanitizer report in a log."""
+    reports = []
+    for p in processes:
+        if p.proc is None:
+            continue
+        p.stop()
+        report = p.sanitizer_report()
+        if report:
+            reports.append(report)
+    if reports:
+        pytest.fail(f"sanitizer report from the {what}:\n" + "\n".join(reports), pytrace=False)
+
+
 @pytest.fixture
 def make_proxy(binary, workdir, upstream_path):
     """Factory: make_proxy(*extra_args, identity=..., start=True, log_file=None)."""
@@ -75,17 +89,22 @@ def make_proxy(binary, workdir, upstream_path):
         return p.start() if start else p.spawn()
 
     yield make
-    reports = []
-    for p in started:
-        if p.proc is None:
-            continue
-        # SIGTERM first: a clean shutdown lets a sanitizer build report leaks.
-        p.stop()
-        log = p.log()
-        if any(marker in log for marker in SANITIZER_MARKERS):
-            reports.append(log[-6000:])
-    if reports:
-        pytest.fail("sanitizer report from the proxy:\n" + "\n".join(reports), pytrace=False)
+    stop_checked(started, "proxy")
+
+
+@pytest.fixture
+def make_node(binary, workdir):
+    """Factory: make_node(name=..., control=..., extra=..., log_file=..., start=True).
+    Teardown stops each node by pid and fails on a sanitizer report in its log."""
+    nodes = []
+
+    def make(name="node", start=True, **kw):
+        n = node_mod.Node(binary, workdir, name=name, **kw)
+        nodes.append(n)
+        return n.start() if start else n.spawn()
+
+    yield make
+    stop_checked(nodes, "node")
 
 
 @pytest.fixture

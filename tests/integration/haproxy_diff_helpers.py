@@ -15,6 +15,7 @@ import time
 
 from harness import upstream as up
 from harness import wire
+from harness.proxy import free_port  # noqa: F401 (h.free_port in the tests)
 
 NETWORK_ID = "9f2c1f39-6d7e-4ac1-8c4f-1b4c62f2a0d1"
 ROUTER_ID = "5b6c2a4e-0f1d-4d8e-9a37-2c1e7f3b9d40"
@@ -108,12 +109,6 @@ def neutron_config(port, socket_path, identity="neutron-network", rate_limit=Non
         text += UNLIMITED.format(bind=bind, socket=socket_path)
     text += HEADERS[identity].format(network=NETWORK_ID, router=ROUTER_ID)
     return text
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Endpoint:

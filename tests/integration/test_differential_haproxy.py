@@ -12,7 +12,6 @@ drop-in name runs the native engine from Neutron's config with its pidfile.
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import time
 
@@ -20,6 +19,7 @@ import pytest
 
 import haproxy_diff_helpers as h
 from harness import upstream as up
+from harness.proxy import pid_alive, terminate_pid
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
@@ -562,25 +562,6 @@ def wait_listening(port, timeout=10):
     raise AssertionError(f"nothing listens on {port}")
 
 
-def pid_alive(pid):
-    """Running, and not a zombie waiting for its parent (or for a busy init) to reap it."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-def kill_pid(pid):
-    if pid_alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(250):
-            if not pid_alive(pid):
-                return
-            time.sleep(0.02)
-        os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture
 def agent(workdir):
     a = up.Upstream(os.path.join(workdir, "agent.sock")).start()
@@ -616,7 +597,7 @@ def test_engine_haproxy_foreground_execs_haproxy_in_place(binary, workdir, agent
         assert fw[0].values("x-neutron-router-id") == []
         assert fw[0].values("x-neutron-network-id") == [UUID]
     finally:
-        kill_pid(proc.pid)
+        terminate_pid(proc.pid)
         proc.wait(5)
 
 
@@ -648,7 +629,7 @@ def test_engine_haproxy_daemonizes_and_keeps_the_pid(binary, workdir, agent):
         with open(pidfile) as f:
             assert int(f.read()) == pid
     finally:
-        kill_pid(pid)
+        terminate_pid(pid)
 
 
 # Neutron 21 (Zed) as Debian 12 ships it writes the config with this code; run it, not a copy.
@@ -697,7 +678,7 @@ def test_engine_haproxy_differs_from_debian_neutron_only_as_documented(binary, w
         with open(os.path.join(workdir, "ns-metadata-proxy", f"{UUID}.conf")) as f:
             ours = nonblank(f.read())
     finally:
-        kill_pid(proc.pid)
+        terminate_pid(proc.pid)
         proc.wait(5)
     only_theirs = [line for line in theirs if line not in ours]
     only_ours = [line for line in ours if line not in theirs]
@@ -774,7 +755,7 @@ def test_drop_in_runs_neutrons_config_like_haproxy(binary, workdir, agent):
         _, fw = h.exchange(h.Endpoint(port, agent), SPOOF)
         assert_ours_asserts_identity(fw[0])
     finally:
-        kill_pid(pid)
+        terminate_pid(pid)
 
 
 def test_drop_in_check_names_the_line(binary, workdir):

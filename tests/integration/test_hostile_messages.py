@@ -2,7 +2,6 @@
 proxy does with it (issue #10, defects 1-6). Each test pins one defect and fails
 against the binary before its fix."""
 import socket
-import threading
 import time
 
 import pytest

@@ -1,5 +1,4 @@
 """IPv6 listeners: the logged address, and X-Forwarded-For for IPv6 and v4-mapped peers."""
-import socket
 
 import pytest
 

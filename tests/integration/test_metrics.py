@@ -12,10 +12,9 @@ import subprocess
 
 import pytest
 
-from harness import upstream as up
 from harness import wire
-from harness.node import Node, ctl, listener_args, port_of
-from harness.proxy import NETWORK_ID as NET, ROUTER_ID as RTR
+from harness.node import ctl, listener_args
+from harness.proxy import NETWORK_ID as NET, ROUTER_ID as RTR, free_port
 from test_upstream_keepalive import keep_serving
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -35,12 +34,16 @@ def parse(page):
     return out
 
 
-def value(samples, name, **labels):
-    """The sample `name` whose labels include `labels`; 0 when absent (never seen)."""
+def value(samples, name, default=None, **labels):
+    """The one sample `name` whose labels include `labels`. Absent: `default` when
+    given (a series the page leaves out while it is zero), else the test fails."""
     want = set(labels.items())
     found = [v for (n, ls), v in samples.items() if n == name and want <= set(ls)]
     assert len(found) <= 1, (name, labels, found)
-    return found[0] if found else 0
+    if not found:
+        assert default is not None, f"no sample {name} {labels} on the page"
+        return default
+    return found[0]
 
 
 def http_unix(path, target, method="GET"):
@@ -266,27 +269,6 @@ def test_metrics_socket_needs_the_native_engine(binary, workdir, upstream_path, 
 def client_get(port):
     with wire.Client(port) as c:
         return c.request(wire.get("/")).status
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def make_node(binary, workdir):
-    nodes = []
-
-    def make(**kw):
-        n = Node(binary, workdir, **kw)
-        nodes.append(n)
-        return n.start()
-
-    yield make
-    for n in nodes:
-        if n.proc is not None:
-            n.stop()
 
 
 def test_node_ctl_metrics_and_health(make_node, binary, upstream, upstream_path):

@@ -22,7 +22,7 @@ import haproxy_diff_helpers as h
 from harness import upstream as up
 from harness import wire
 from harness.wire import connect_refused, wait_for
-from harness.node import Node, ctl, listener_args, port_of
+from harness.node import ctl, listener_args, port_of
 from harness.proxy import NETWORK_ID as NET, ROUTER_ID as RTR
 
 OTHER_ID = "0d4e6f1a-2b3c-4d5e-8f90-a1b2c3d4e5f6"  # never served by any test
@@ -31,28 +31,6 @@ GET = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n"
 # Identity and forwarding headers a client may try to set: none reaches the agent.
 SPOOFED = (b"X-Neutron-Network-ID: evil-net\r\nX-Neutron-Router-ID: evil-router\r\n"
            b"X-OVN-Network-ID: evil-ovn\r\nX-Forwarded-For: 10.9.9.9\r\n")
-
-
-@pytest.fixture
-def make_node(binary, workdir):
-    """Factory: make_node(name=..., control=..., extra=..., log_file=..., start=True).
-    Teardown stops each node by pid and fails on a sanitizer report in its log."""
-    nodes = []
-
-    def make(name="node", start=True, **kw):
-        n = Node(binary, workdir, name=name, **kw)
-        nodes.append(n)
-        return n.start() if start else n.spawn()
-
-    yield make
-    reports = []
-    for n in nodes:
-        if n.proc is not None:
-            n.stop()
-            if n.sanitizer_report():
-                reports.append(n.sanitizer_report())
-    if reports:
-        pytest.fail("sanitizer report from the node:\n" + "\n".join(reports), pytrace=False)
 
 
 @pytest.fixture

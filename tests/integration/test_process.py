@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 
@@ -125,18 +124,7 @@ def kill_daemon(pidfile):
         pid = int(open(pidfile).read().strip())
     except (FileNotFoundError, ValueError):
         return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
+    proxy_mod.terminate_pid(pid)
 
 
 @pytest.mark.parametrize("flag", ["--daemonize", None], ids=["explicit", "default"])

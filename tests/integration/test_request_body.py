@@ -4,7 +4,6 @@ import time
 import pytest
 
 from harness import upstream as up
-from harness import wire
 from harness.local_reply import check_local_reply
 from harness.proxy import NETWORK_ID
 

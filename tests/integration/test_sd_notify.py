@@ -24,6 +24,7 @@ import pytest
 
 from harness import node as node_mod
 from harness import proxy as proxy_mod
+from conftest import stop_checked
 
 WAIT = 10.0  # bounded wait for a message that must come
 PINGS = 5  # watchdog pings to see (at 50 ms each, well inside WAIT)
@@ -83,6 +84,13 @@ class NotifySocket:
             pass
         return self.messages
 
+    def wait_count(self, key, n, value="1", timeout=WAIT):
+        """Receives until n messages with key=value have come (or timeout); their count."""
+        deadline = time.monotonic() + timeout
+        while self.count(key, value) < n and time.monotonic() < deadline:
+            self._receive(0.2)
+        return self.count(key, value)
+
     def count(self, key, value="1"):
         return sum(1 for _, fields in self.messages if fields.get(key) == value)
 
@@ -97,18 +105,27 @@ def notify(workdir):
     n.close()
 
 
-def spawn_proxy(binary, workdir, upstream_path, env, *extra, name="proxy", wrap_pid=False):
-    """The single proxy with Neutron's command line, not waiting for anything.
-    wrap_pid: start it through `sh -c 'export WATCHDOG_PID=$$; exec ...'`, so
-    WATCHDOG_PID names the proxy's own pid, as systemd sets it."""
-    args = [*proxy_mod.neutron_args(workdir, upstream_path), *extra]
-    if wrap_pid:
-        p = proxy_mod.Proxy("/bin/sh", workdir, ["-c", 'export WATCHDOG_PID=$$; exec "$@"', "sh",
-                                                 binary, *args], name=name)
-    else:
-        p = proxy_mod.Proxy(binary, workdir, args, name=name)
-    p.env = env
-    return p.spawn()
+@pytest.fixture
+def spawn_proxy():
+    """spawn_proxy(binary, workdir, upstream_path, env, *extra, name=, wrap_pid=): the
+    single proxy with Neutron's command line, not waiting for anything. wrap_pid: start
+    it through `sh -c 'export WATCHDOG_PID=$$; exec ...'`, so WATCHDOG_PID names the
+    proxy's own pid, as systemd sets it. Teardown stops each and checks its log."""
+    spawned = []
+
+    def spawn(binary, workdir, upstream_path, env, *extra, name="proxy", wrap_pid=False):
+        args = [*proxy_mod.neutron_args(workdir, upstream_path), *extra]
+        if wrap_pid:
+            p = proxy_mod.Proxy("/bin/sh", workdir, ["-c", 'export WATCHDOG_PID=$$; exec "$@"',
+                                                     "sh", binary, *args], name=name)
+        else:
+            p = proxy_mod.Proxy(binary, workdir, args, name=name)
+        p.env = env
+        spawned.append(p)
+        return p.spawn()
+
+    yield spawn
+    stop_checked(spawned, "proxy")
 
 
 def listening_port(proxy):
@@ -127,7 +144,8 @@ def busy_port():
 
 # -- the single proxy ------------------------------------------------------------
 
-def test_proxy_ready_once_the_listener_accepts(binary, workdir, upstream, upstream_path, notify):
+def test_proxy_ready_once_the_listener_accepts(spawn_proxy, binary, workdir, upstream,
+                                               upstream_path, notify):
     p = spawn_proxy(binary, workdir, upstream_path, notify.env())
     try:
         pid, fields = notify.wait_for("READY")
@@ -141,7 +159,8 @@ def test_proxy_ready_once_the_listener_accepts(binary, workdir, upstream, upstre
         p.stop()
 
 
-def test_proxy_sends_no_ready_when_it_cannot_bind(binary, workdir, upstream_path, notify):
+def test_proxy_sends_no_ready_when_it_cannot_bind(spawn_proxy, binary, workdir, upstream_path,
+                                                  notify):
     with busy_port() as taken:
         port = taken.getsockname()[1]
         p = spawn_proxy(binary, workdir, upstream_path, notify.env(), "--metadata_port", str(port))
@@ -153,7 +172,7 @@ def test_proxy_sends_no_ready_when_it_cannot_bind(binary, workdir, upstream_path
     assert notify.count("READY") == 0, notify.messages
 
 
-def test_proxy_stopping_on_sigterm(binary, workdir, upstream_path, notify):
+def test_proxy_stopping_on_sigterm(spawn_proxy, binary, workdir, upstream_path, notify):
     p = spawn_proxy(binary, workdir, upstream_path, notify.env())
     try:
         notify.wait_for("READY")
@@ -165,23 +184,21 @@ def test_proxy_stopping_on_sigterm(binary, workdir, upstream_path, notify):
         p.stop()
 
 
-def test_proxy_watchdog_pings_at_half_the_timeout(binary, workdir, upstream_path, notify):
+def test_proxy_watchdog_pings_at_half_the_timeout(spawn_proxy, binary, workdir, upstream_path,
+                                                  notify):
     # WATCHDOG_USEC 100 ms: a ping every 50 ms, from the proxy's own pid.
     p = spawn_proxy(binary, workdir, upstream_path, notify.env(WATCHDOG_USEC=100_000),
                     wrap_pid=True)
     try:
         notify.wait_for("READY")
-        deadline = time.monotonic() + WAIT
-        while notify.count("WATCHDOG") < PINGS and time.monotonic() < deadline:
-            notify._receive(0.2)
-        assert notify.count("WATCHDOG") >= PINGS, notify.messages
+        assert notify.wait_count("WATCHDOG", PINGS) >= PINGS, notify.messages
         assert {pid for pid, f in notify.messages if "WATCHDOG" in f} == {p.pid}
     finally:
         p.stop()
 
 
-def test_proxy_no_watchdog_when_it_is_meant_for_another_pid(binary, workdir, upstream_path,
-                                                            notify):
+def test_proxy_no_watchdog_when_it_is_meant_for_another_pid(spawn_proxy, binary, workdir,
+                                                            upstream_path, notify):
     # WATCHDOG_PID names another process (as when a wrapper was started): no pings,
     # although at 10 ms a ping would be due ~30 times in the window below.
     p = spawn_proxy(binary, workdir, upstream_path,
@@ -215,48 +232,39 @@ def test_daemonized_proxy_names_itself_the_main_pid(binary, workdir, upstream_pa
         pid, fields = notify.wait_for("READY", timeout=1.0)  # sent before the launcher exited
         assert pid == daemon_pid and fields.get("MAINPID") == str(daemon_pid), notify.messages
         # Its pings: WATCHDOG_PID named the launcher, which the daemon replaced.
-        deadline = time.monotonic() + WAIT
-        while notify.count("WATCHDOG") < PINGS and time.monotonic() < deadline:
-            notify._receive(0.2)
-        assert notify.count("WATCHDOG") >= PINGS, notify.messages
+        assert notify.wait_count("WATCHDOG", PINGS) >= PINGS, notify.messages
         assert {pid for pid, f in notify.messages if "WATCHDOG" in f} == {daemon_pid}
         os.kill(daemon_pid, signal.SIGTERM)
         pid, _ = notify.wait_for("STOPPING")
         assert pid == daemon_pid
     finally:
         if daemon_pid is not None:
-            stop_pid(daemon_pid)
-
-
-def stop_pid(pid):
-    """SIGTERM the daemon we started (not our child), SIGKILL after 5 s."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
+            proxy_mod.terminate_pid(daemon_pid)
 
 
 # -- the node ----------------------------------------------------------------------
 
-def spawn_node(binary, workdir, env, *extra, control=None, wrap_pid=False):
-    n = node_mod.Node(binary, workdir, control=control, extra=extra)
-    if wrap_pid:
-        n.args = ["-c", 'export WATCHDOG_PID=$$; exec "$@"', "sh", binary, *n.args]
-        n.binary = "/bin/sh"
-    n.env = env
-    return n.spawn()
+@pytest.fixture
+def spawn_node():
+    """spawn_node(binary, workdir, env, *extra, control=, wrap_pid=): the node, not
+    waiting for anything. Teardown stops each and checks its log."""
+    spawned = []
+
+    def spawn(binary, workdir, env, *extra, control=None, wrap_pid=False):
+        n = node_mod.Node(binary, workdir, control=control, extra=extra)
+        if wrap_pid:
+            n.args = ["-c", 'export WATCHDOG_PID=$$; exec "$@"', "sh", binary, *n.args]
+            n.binary = "/bin/sh"
+        n.env = env
+        spawned.append(n)
+        return n.spawn()
+
+    yield spawn
+    stop_checked(spawned, "node")
 
 
 @pytest.mark.parametrize("unprivileged", [False, True], ids=["root", "user"])
-def test_node_ready_once_the_control_socket_accepts(binary, workdir, unprivileged):
+def test_node_ready_once_the_control_socket_accepts(spawn_node, binary, workdir, unprivileged):
     # An abstract notify socket here (systemd uses a path; both are allowed). With
     # --user, READY=1 comes from the node, not from its root helper.
     if unprivileged and os.geteuid() != 0:
@@ -274,7 +282,8 @@ def test_node_ready_once_the_control_socket_accepts(binary, workdir, unprivilege
         notify.close()
 
 
-def test_node_sends_no_ready_when_the_control_socket_cannot_be_made(binary, workdir, notify):
+def test_node_sends_no_ready_when_the_control_socket_cannot_be_made(spawn_node, binary, workdir,
+                                                                    notify):
     control = os.path.join(workdir, "missing-dir", "control.sock")
     n = spawn_node(binary, workdir, notify.env(), control=control)
     assert n.wait_exit(WAIT) == 1, n.log()
@@ -284,14 +293,11 @@ def test_node_sends_no_ready_when_the_control_socket_cannot_be_made(binary, work
     assert notify.count("READY") == 0, notify.messages
 
 
-def test_node_stopping_on_sigterm_and_watchdog_pings(binary, workdir, notify):
+def test_node_stopping_on_sigterm_and_watchdog_pings(spawn_node, binary, workdir, notify):
     n = spawn_node(binary, workdir, notify.env(WATCHDOG_USEC=100_000), wrap_pid=True)
     try:
         notify.wait_for("READY")
-        deadline = time.monotonic() + WAIT
-        while notify.count("WATCHDOG") < PINGS and time.monotonic() < deadline:
-            notify._receive(0.2)
-        assert notify.count("WATCHDOG") >= PINGS, notify.messages
+        assert notify.wait_count("WATCHDOG", PINGS) >= PINGS, notify.messages
         assert {pid for pid, f in notify.messages if "WATCHDOG" in f} == {n.pid}
         n.signal(signal.SIGTERM)
         assert n.wait_exit(WAIT) == 0, n.log()

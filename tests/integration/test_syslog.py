@@ -23,7 +23,6 @@ import pytest
 
 import haproxy_diff_helpers as h
 from harness import proxy as proxy_mod
-from harness import upstream as upstream_mod
 from harness import wire
 
 pytestmark = [

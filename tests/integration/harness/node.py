@@ -20,7 +20,6 @@ from . import proxy as proxy_mod
 
 START_TIMEOUT = 10.0
 CONTROL_TIMEOUT = 10.0
-SANITIZER_MARKERS = proxy_mod.SANITIZER_MARKERS
 
 
 def listener_args(identity, uuid, agent_socket, *extra, port=0):
@@ -127,10 +126,6 @@ class Node(proxy_mod.Proxy):
                 time.sleep(0.01)
         raise AssertionError(f"node's control socket not up within {START_TIMEOUT}s:\n{self.log()}")
 
-    def sanitizer_report(self):
-        log = self.log()
-        return log[-6000:] if any(m in log for m in SANITIZER_MARKERS) else None
-
     # -- control requests ----------------------------------------------------
     def control(self):
         return ControlConn(self.control_path)
@@ -188,5 +183,5 @@ def ctl(binary, control, *args, timeout=10.0):
     argv = [binary, "ctl", *(["--control", control] if control else []), *args]
     out = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                          timeout=timeout)
-    assert not any(m in out.stderr for m in SANITIZER_MARKERS), out.stderr
+    assert proxy_mod.sanitizer_report(out.stderr) is None, out.stderr
     return out

@@ -2,6 +2,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
@@ -57,6 +58,41 @@ class AccessEntry:
 
     def __repr__(self):
         return f"AccessEntry({self.line!r})"
+
+
+def sanitizer_report(log):
+    """The log's tail when a sanitizer build reported a bug in it, else None."""
+    return log[-6000:] if any(m in log for m in SANITIZER_MARKERS) else None
+
+
+def pid_alive(pid):
+    """Running, and not a zombie waiting for its parent (or a busy init) to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def terminate_pid(pid, timeout=5.0):
+    """SIGTERM a process the test started but is not the parent of (a daemon),
+    SIGKILL after `timeout` seconds."""
+    if not pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+
+
+def free_port():
+    """A loopback TCP port free at the moment of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Proxy:
@@ -131,6 +167,9 @@ class Proxy:
         return self.proc.returncode
 
     # -- log -----------------------------------------------------------------
+    def sanitizer_report(self):
+        return sanitizer_report(self.log())
+
     def log(self):
         parts = []
         for path in (self.stderr_path, self.log_file):

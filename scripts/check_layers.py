@@ -11,8 +11,9 @@ not include each other):
     net                         fds, addresses, sockets, Stream, Acceptor
     http                        head scanner/parser/writer, replies, identity
     proxy daemon                the engine; process plumbing (pidfile, privileges)
-    haproxy metadata node       haproxy's config and command line; the built-in
-    metrics                     metadata server; the node of many namespaces;
+    haproxy metadata node metrics
+                                haproxy's config and command line; the built-in
+                                metadata server; the node of many namespaces;
                                 Prometheus text and health of the proxy's counters
     app                         command lines and main()
 

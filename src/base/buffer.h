@@ -50,6 +50,12 @@ class Buffer {
   }
   // Appends as much of `s` as fits under the limit; returns the bytes appended.
   size_t append(std::string_view s);
+  // Appends all of `s`, raising the limit first when it does not fit: for a
+  // reply the owner wrote itself and sends whole, never for a peer's bytes.
+  void appendWhole(std::string_view s) {
+    if (s.size() > room()) setLimit(size() + s.size());
+    append(s);
+  }
   void clear() { start_ = end_ = 0; }
   void release();  // gives the block back; the buffer must be empty or discarded
 

@@ -228,8 +228,7 @@ void Connection::queue(std::string_view bytes) {
   // An answer is queued whole, however large (the data file decides): the
   // limit grows for it, and process() queues no next answer while out_ holds
   // kMaxOutput or more.
-  if (bytes.size() > out_.room()) out_.setLimit(out_.size() + bytes.size());
-  out_.append(bytes);
+  out_.appendWhole(bytes);
 }
 
 void Connection::flushOutput() {

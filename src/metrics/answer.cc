@@ -42,10 +42,8 @@ void writeAnswer(const Answer& a, bool head_request, Buffer& out) {
       "{}Connection: close\r\n\r\n",
       a.status, http::statusText(a.status), a.content_type, a.body.size(),
       a.status == 405 ? "Allow: GET, HEAD\r\n" : "");
-  size_t total = head.size() + (head_request ? 0 : a.body.size());
-  if (total > out.limit()) out.setLimit(total);
-  out.append(head);
-  if (!head_request) out.append(a.body);
+  out.appendWhole(head);
+  if (!head_request) out.appendWhole(a.body);
 }
 
 }  // namespace nsmp::metrics

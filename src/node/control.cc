@@ -108,10 +108,7 @@ class ControlServer::Connection final : public event::IoHandler,
   }
 
   // A reply is ours, not the peer's: queued whole, the limit growing for it.
-  void queue(std::string_view bytes) {
-    if (bytes.size() > out_.room()) out_.setLimit(out_.size() + bytes.size());
-    out_.append(bytes);
-  }
+  void queue(std::string_view bytes) { out_.appendWhole(bytes); }
 
   // A UNIX socket: input left unread at close() does not destroy the
   // replies the peer has yet to read, so no lingering close is needed.

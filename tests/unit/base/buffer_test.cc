@@ -70,5 +70,17 @@ TEST(BufferTest, AppendingAnEmptyViewIsANoOp) {
   EXPECT_EQ(used.view(), "ab");
 }
 
+// A reply the owner wrote is queued whole: the limit grows for it (and only
+// then), what was queued before stays in front.
+TEST(BufferTest, AppendWholeRaisesTheLimitOnlyWhenNeeded) {
+  Buffer b(8);
+  b.appendWhole("abc");
+  EXPECT_EQ(b.limit(), 8u);
+  b.appendWhole("defghijkl");
+  EXPECT_EQ(b.view(), "abcdefghijkl");
+  EXPECT_EQ(b.limit(), 12u);
+  EXPECT_TRUE(b.full());
+}
+
 }  // namespace
 }  // namespace nsmp

@@ -1,8 +1,9 @@
 // A doubly linked list threaded through its elements (one ListHook member per
 // list an element can be on): O(1) insertion and removal, no allocation, and
 // an element knows whether it is listed. The list does not own its elements.
-// Used for a listener's sessions, the agent pool's idle connections, the
-// metadata server's and the control socket's connections, and timer lists.
+// Used for a listener's sessions, the agent pool's idle connections, and the
+// connections of the metadata server, the control socket and the metrics
+// endpoint.
 #pragma once
 
 #include <cstddef>

@@ -5,23 +5,25 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "base/number_text.h"
 #include "net/fd.h"
 
 namespace nsmp::daemon {
 namespace {
 
-template <typename T>
-bool parseDecimal(const char* text, T* out) {
-  if (text == nullptr || *text == '\0') return false;
-  const char* end = text + std::strlen(text);
-  auto [ptr, ec] = std::from_chars(text, end, *out);
-  return ec == std::errc() && ptr == end;
+// An environment variable's value as a decimal count; nullopt when unset or
+// not one.
+std::optional<uint64_t> environmentCount(const char* name) {
+  const char* text = std::getenv(name);
+  if (text == nullptr) return std::nullopt;
+  return parseDecimal(text);
 }
 
 }  // namespace
@@ -35,10 +37,11 @@ Notifier Notifier::fromEnvironment() {
   if (socket != nullptr && (socket[0] == '/' || socket[0] == '@') && socket[1] != '\0') {
     n.socket_ = socket;
   }
-  uint64_t usec = 0;
-  if (parseDecimal(std::getenv("WATCHDOG_USEC"), &usec)) n.watchdog_usec_ = usec;
-  pid_t pid = 0;
-  if (parseDecimal(std::getenv("WATCHDOG_PID"), &pid) && pid > 0) n.watchdog_pid_ = pid;
+  if (auto usec = environmentCount("WATCHDOG_USEC")) n.watchdog_usec_ = *usec;
+  if (auto pid = environmentCount("WATCHDOG_PID");
+      pid && *pid > 0 && *pid <= uint64_t{std::numeric_limits<pid_t>::max()}) {
+    n.watchdog_pid_ = static_cast<pid_t>(*pid);
+  }
   return n;
 }
 

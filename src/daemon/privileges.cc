@@ -1,5 +1,6 @@
 #include "daemon/privileges.h"
 
+#include "base/number_text.h"
 #include "daemon/accounts.h"
 
 #include <grp.h>
@@ -7,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -20,13 +20,10 @@ namespace {
 // A decimal id that fits and is not (id_t)-1, which the kernel reads as
 // "leave unchanged".
 template <typename Id>
-std::optional<Id> parseNumericId(const std::string& text) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  unsigned long long v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  if (v >= static_cast<unsigned long long>(static_cast<Id>(-1))) return std::nullopt;
-  return static_cast<Id>(v);
+std::optional<Id> parseNumericId(std::string_view text) {
+  std::optional<uint64_t> v = parseDecimal(text);
+  if (!v || *v >= uint64_t{static_cast<Id>(-1)}) return std::nullopt;
+  return static_cast<Id>(*v);
 }
 
 Result<std::pair<unsigned long, std::string>> resolve(Database db, const std::string& key,

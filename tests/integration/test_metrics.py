@@ -180,6 +180,50 @@ def test_other_paths_and_methods(make_proxy, upstream, metrics_path):
         assert read_all(s)[0] == 400
 
 
+def unix_conn(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    return s
+
+
+def test_a_head_over_the_limit_gets_431_and_the_endpoint_goes_on(make_proxy, upstream,
+                                                                   metrics_path):
+    # The endpoint reads a head into a buffer of http::kMaxHead (~37 KiB): a
+    # scraper that sends more without ending its head is answered 431, not read on.
+    make_proxy("--metrics_socket", metrics_path)
+    with unix_conn(metrics_path) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + b"a" * 48 * 1024)
+        assert read_all(s)[0] == 431
+    assert "nsmp_requests_total" in scrape(metrics_path)
+
+
+def test_sixteen_scrapes_at_once_and_the_seventeenth_waits_its_turn(make_proxy, upstream,
+                                                                    metrics_path):
+    # Endpoint::kMaxConnections: 16 exchanges open (each here waits for the end of
+    # its head); the 17th stays in the backlog until one of them is done.
+    make_proxy("--metrics_socket", metrics_path)
+    held = [unix_conn(metrics_path) for _ in range(16)]
+    try:
+        for s in held:
+            s.sendall(b"GET /metrics HTTP/1.1\r\n")
+        with unix_conn(metrics_path) as late:
+            late.sendall(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            late.settimeout(0.5)
+            with pytest.raises(socket.timeout):
+                late.recv(1)  # not accepted while 16 are open
+            held[0].sendall(b"Host: localhost\r\n\r\n")
+            assert read_all(held[0])[0] == 200
+            late.settimeout(5)
+            assert read_all(late)[0] == 200
+        for s in held[1:]:  # the others are still served
+            s.sendall(b"Host: localhost\r\n\r\n")
+            assert read_all(s)[0] == 200
+    finally:
+        for s in held:
+            s.close()
+
+
 def test_metrics_socket_is_0600(make_proxy, upstream, metrics_path):
     make_proxy("--metrics_socket", metrics_path)
     assert os.stat(metrics_path).st_mode & 0o777 == 0o600

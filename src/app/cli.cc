@@ -65,8 +65,8 @@ std::string usageText() {
 
 Status usageError(std::string message) { return invalidArgument(std::move(message)); }
 
-// Settles what depends on several options and checks their combinations.
-Status finish(ParseState& s) {
+// The proxied network or router, which also names the listener.
+Status settleIdentity(ParseState& s) {
   Options& o = s.options;
   if (!s.network_id && !s.router_id) return usageError("--network_id or --router_id is required");
   if (s.network_id && s.router_id) {
@@ -79,7 +79,12 @@ Status finish(ParseState& s) {
       s.network_id ? proxy::IdentityKind::kNetwork : proxy::IdentityKind::kRouter;
   o.listener.identity.value = s.network_id ? *s.network_id : *s.router_id;
   o.listener.uuid = o.listener.identity.value;
+  return {};
+}
 
+// The listening address, with the interface from --bind_interface or from
+// the zone of --bind_host (which must agree).
+Status settleBind(ParseState& s) {
   std::string interface = s.bind_interface;
   if (!s.bind_zone.empty()) {
     if (auto zone = cli::parseInterface(s.bind_zone); !zone) {
@@ -97,14 +102,25 @@ Status finish(ParseState& s) {
         "--bind_host: link-local address {} needs --bind_interface IF (the interface it is on)",
         s.bind_host));
   }
-  o.listener.binds = {proxy::BindAddress{s.bind_host, s.port, interface}};
+  s.options.listener.binds = {proxy::BindAddress{s.bind_host, s.port, interface}};
+  return {};
+}
 
+// state_path without trailing slashes, and the agent's socket under it
+// unless --metadata_proxy_socket names one.
+void settleStatePath(ParseState& s) {
+  Options& o = s.options;
   std::string state = o.process.state_path;
   while (state.size() > 1 && state.back() == '/') state.pop_back();
   o.process.state_path = state;
   o.listener.upstream_socket =
       s.upstream_socket ? *s.upstream_socket : (state == "/" ? "" : state) + "/metadata_proxy";
+}
 
+// Where the log goes (--log-file and --log-dir, or --use-syslog) and the
+// syslog tag.
+Status settleLogging(ParseState& s) {
+  Options& o = s.options;
   // oslo.log: --log-file relative to --log-dir; --log-dir alone names a file.
   std::string log_file = s.log_file;
   if (!s.log_dir.empty()) {
@@ -120,71 +136,109 @@ Status finish(ParseState& s) {
     o.process.log_target = daemon::LogTarget::kSyslog;
   }
   o.process.log_tag = fmt::format("{}-{}", kProgram, o.listener.uuid);
-  if (!o.process.metrics_socket.empty() && o.engine == Engine::kHaproxy) {
+  return {};
+}
+
+// Settles what depends on several options and checks their combinations.
+Status finish(ParseState& s) {
+  if (Status st = settleIdentity(s); !st) return st;
+  if (Status st = settleBind(s); !st) return st;
+  settleStatePath(s);
+  if (Status st = settleLogging(s); !st) return st;
+  if (!s.options.process.metrics_socket.empty() && s.options.engine == Engine::kHaproxy) {
     return invalidArgument("--metrics_socket needs the native engine (drop --engine haproxy)");
   }
   return {};
 }
 
-}  // namespace
+// One "--name" or "--name=value" argument, split.
+struct Argument {
+  std::string shown;  // "--name" as written, for messages
+  std::string key;    // the name with '-' as '_'
+  std::optional<std::string_view> inline_value;
+};
 
-namespace {
+Result<Argument> splitArgument(std::string_view arg) {
+  if (arg == "-h") arg = "--help";
+  if (!arg.starts_with("--") || arg == "--") {
+    return usageError(fmt::format("unexpected argument '{}' (see --help)", arg));
+  }
+  size_t eq = arg.find('=');
+  std::string_view name = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
+  Argument out{fmt::format("--{}", name), normalize(name), std::nullopt};
+  if (eq != std::string_view::npos) out.inline_value = arg.substr(eq + 1);
+  return out;
+}
+
+// The option an argument names; "--noNAME" negates the flag NAME.
+struct Match {
+  const OptionSpec* spec;
+  bool negated;
+};
+
+Result<Match> findArgument(const Argument& a, bool listener_only) {
+  const OptionSpec* spec = findOption(a.key);
+  bool negated = false;
+  if (!spec && a.key.starts_with("no")) {
+    spec = findOption(a.key.substr(2));
+    negated = spec && spec->flag;
+    if (!negated) spec = nullptr;
+  }
+  if (!spec) return usageError(fmt::format("unknown option '{}' (see --help)", a.shown));
+  if (listener_only && cli::isProcessOption(spec->name)) {
+    return usageError(fmt::format("{} is a process option (give it to node)", a.shown));
+  }
+  return Match{spec, negated};
+}
+
+// A flag, with its optional "=true|false" value.
+Status applyFlag(ParseState& state, const Argument& a, const Match& m) {
+  bool on = !m.negated;
+  if (a.inline_value) {
+    if (m.negated) return usageError(fmt::format("{} takes no value", a.shown));
+    auto parsed = cli::parseBool(*a.inline_value);
+    if (!parsed) return parsed.status().withContext(a.shown);
+    on = *parsed;
+  }
+  m.spec->flag(state, on);
+  return {};
+}
+
+// An option's value: inline, or the next argument (advancing *i).
+Result<std::string_view> optionValue(const std::vector<std::string>& args, size_t* i,
+                                     const Argument& a, const OptionSpec& spec) {
+  if (a.inline_value) return *a.inline_value;
+  // A following "--x" is almost surely the next option, not a value:
+  // "--network_id --router_id R" means the id was forgotten.
+  if (*i + 1 >= args.size() || std::string_view(args[*i + 1]).starts_with("--")) {
+    return usageError(fmt::format("{} needs a value ({} {})", a.shown, a.shown, spec.metavar));
+  }
+  return std::string_view(args[++*i]);
+}
+
+// Reads args[*i] (and its value, advancing *i) into `state`.
+Status applyArgument(const std::vector<std::string>& args, size_t* i, bool listener_only,
+                     ParseState& state) {
+  auto a = splitArgument(args[*i]);
+  if (!a) return a.status();
+  auto match = findArgument(*a, listener_only);
+  if (!match) return match.status();
+  if (match->spec->flag) return applyFlag(state, *a, *match);
+  auto value = optionValue(args, i, *a, *match->spec);
+  if (!value) return value.status();
+  if (Status s = match->spec->value(state, *value); !s) return s.withContext(a->shown);
+  return {};
+}
 
 Result<Command> parse(const std::vector<std::string>& args, bool listener_only) {
   ParseState state;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "-h") arg = "--help";
-    if (!arg.starts_with("--") || arg == "--") {
-      return usageError(fmt::format("unexpected argument '{}' (see --help)", arg));
+    if (Status s = applyArgument(args, &i, listener_only, state); !s) return s;
+    if (state.help) return Command{{}, usageText()};
+    if (state.version) {
+      return Command{{},
+                     fmt::format("{} {} (commit {})\n", kProgram, projectVersion(), buildCommit())};
     }
-    size_t eq = arg.find('=');
-    std::string_view name = arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2);
-    std::optional<std::string_view> inline_value;
-    if (eq != std::string_view::npos) inline_value = arg.substr(eq + 1);
-    std::string shown = fmt::format("--{}", name);
-
-    std::string key = normalize(name);
-    const OptionSpec* spec = findOption(key);
-    bool negated = false;
-    if (!spec && key.starts_with("no")) {
-      spec = findOption(key.substr(2));
-      negated = spec && spec->flag;
-      if (!negated) spec = nullptr;
-    }
-    if (!spec) return usageError(fmt::format("unknown option '{}' (see --help)", shown));
-    if (listener_only && cli::isProcessOption(spec->name)) {
-      return usageError(fmt::format("{} is a process option (give it to node)", shown));
-    }
-
-    if (spec->flag) {
-      bool on = !negated;
-      if (inline_value) {
-        if (negated) return usageError(fmt::format("{} takes no value", shown));
-        auto parsed = cli::parseBool(*inline_value);
-        if (!parsed) return parsed.status().withContext(shown);
-        on = *parsed;
-      }
-      spec->flag(state, on);
-      if (state.help) return Command{{}, usageText()};
-      if (state.version) {
-        return Command{
-            {}, fmt::format("{} {} (commit {})\n", kProgram, projectVersion(), buildCommit())};
-      }
-      continue;
-    }
-    std::string_view value;
-    if (inline_value) {
-      value = *inline_value;
-    } else {
-      // A following "--x" is almost surely the next option, not a value:
-      // "--network_id --router_id R" means the id was forgotten.
-      if (i + 1 >= args.size() || std::string_view(args[i + 1]).starts_with("--")) {
-        return usageError(fmt::format("{} needs a value ({} {})", shown, shown, spec->metavar));
-      }
-      value = args[++i];
-    }
-    if (Status s = spec->value(state, value); !s) return s.withContext(shown);
   }
   if (Status s = finish(state); !s) return s;
   return Command{std::move(state.options), ""};

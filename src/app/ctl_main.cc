@@ -130,6 +130,54 @@ Result<std::string> ask(const std::string& path, const std::string& line) {
   return reply;
 }
 
+// The request for `command` and its arguments `rest`; returns an exit code
+// on a usage error.
+std::optional<int> buildRequest(const std::string& command, const std::vector<std::string>& rest,
+                                json* request) {
+  if (command == "add") return addRequest(rest, request);
+  if (command == "remove") {
+    if (rest.size() != 1) return usage("remove takes one uuid");
+    *request = json{{"op", "remove"}, {"uuid", rest[0]}};
+    return std::nullopt;
+  }
+  if (command == "list" || command == "metrics" || command == "health") {
+    if (!rest.empty()) return usage(command + " takes no arguments");
+    *request = json{{"op", command}};
+    return std::nullopt;
+  }
+  return usage("unknown command '" + command + "' (add, remove, list, metrics or health)");
+}
+
+// Prints the node's reply to `command`; returns the exit code.
+int printReply(const std::string& command, const std::string& reply) {
+  json parsed = json::parse(reply, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("ok")) {
+    return failure("unexpected reply from the node: " + reply.substr(0, 200));
+  }
+  if (parsed["ok"] != true) {
+    std::string why = parsed.contains("error") && parsed["error"].is_string()
+                          ? parsed["error"].get<std::string>()
+                          : reply;
+    return failure(why);
+  }
+  if (command == "metrics" && parsed.contains("metrics") && parsed["metrics"].is_string()) {
+    std::fputs(parsed["metrics"].get_ref<const std::string&>().c_str(), stdout);
+    return 0;
+  }
+  if (command == "health" && parsed.contains("healthy") && parsed.contains("problems")) {
+    if (parsed["healthy"] == true) {
+      std::puts("ok");
+      return 0;
+    }
+    for (const json& p : parsed["problems"]) {
+      if (p.is_string()) std::puts(p.get_ref<const std::string&>().c_str());
+    }
+    return 1;
+  }
+  std::printf("%s\n", reply.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int ctlMain(int argc, char** argv) {
@@ -149,46 +197,10 @@ int ctlMain(int argc, char** argv) {
   std::string command = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
   json request;
-  if (command == "add") {
-    if (auto code = addRequest(rest, &request)) return *code;
-  } else if (command == "remove") {
-    if (rest.size() != 1) return usage("remove takes one uuid");
-    request = json{{"op", "remove"}, {"uuid", rest[0]}};
-  } else if (command == "list" || command == "metrics" || command == "health") {
-    if (!rest.empty()) return usage(command + " takes no arguments");
-    request = json{{"op", command}};
-  } else {
-    return usage("unknown command '" + command + "' (add, remove, list, metrics or health)");
-  }
-
+  if (auto code = buildRequest(command, rest, &request)) return *code;
   auto reply = ask(control, request.dump());
   if (!reply) return failure(reply.status().message());
-  json parsed = json::parse(*reply, nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("ok")) {
-    return failure("unexpected reply from the node: " + reply->substr(0, 200));
-  }
-  if (parsed["ok"] != true) {
-    std::string why = parsed.contains("error") && parsed["error"].is_string()
-                          ? parsed["error"].get<std::string>()
-                          : *reply;
-    return failure(why);
-  }
-  if (command == "metrics" && parsed.contains("metrics") && parsed["metrics"].is_string()) {
-    std::fputs(parsed["metrics"].get_ref<const std::string&>().c_str(), stdout);
-    return 0;
-  }
-  if (command == "health" && parsed.contains("healthy") && parsed.contains("problems")) {
-    if (parsed["healthy"] == true) {
-      std::puts("ok");
-      return 0;
-    }
-    for (const json& p : parsed["problems"]) {
-      if (p.is_string()) std::puts(p.get_ref<const std::string&>().c_str());
-    }
-    return 1;
-  }
-  std::printf("%s\n", reply->c_str());
-  return 0;
+  return printReply(command, *reply);
 }
 
 }  // namespace nsmp::app

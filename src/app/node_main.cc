@@ -55,6 +55,7 @@ struct NodeOptions {
   std::string control = kDefaultControlPath;
   daemon::ProcessConfig process;
   std::optional<net::ListenSpec> metrics_listen;
+  bool help = false;  // --help: print the usage and do not run
 };
 
 // "127.0.0.1:9101" or "[::1]:9101"; net::listenTcp() checks the address itself.
@@ -81,58 +82,100 @@ std::optional<net::ListenSpec> parseHostPort(const std::string& text) {
   return spec;
 }
 
-// Returns an exit code when the node should not run (help, usage error).
-std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOptions* o) {
-  auto usage = [](const std::string& why) {
-    std::fprintf(stderr, "ns-metadata-proxy node: %s (see --help)\n", why.c_str());
-    return 2;
-  };
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    std::optional<std::string> value;
-    if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    }
-    for (char& c : arg) c = c == '-' ? '_' : c;
-    bool takes_value = arg == "__control" || arg == "__pid_file" || arg == "__log_file" ||
-                       arg == "__user" || arg == "__group" || arg == "__metrics_listen";
-    if (takes_value && !value) {
-      if (i + 1 >= args.size()) return usage(args[i] + " needs a value");
-      value = args[++i];
-    }
-    if (!takes_value && value) return usage(args[i] + " takes no value");
-    if (takes_value && value->empty()) return usage(args[i] + " needs a value");
-    if (arg == "__help" || arg == "_h") {
-      std::fputs(kUsage.data(), stdout);
-      return 0;
-    } else if (arg == "__control") {
-      o->control = *value;
-    } else if (arg == "__pid_file") {
-      o->process.pid_file = *value;
-    } else if (arg == "__log_file") {
-      o->process.log_target = daemon::LogTarget::kFile;
-      o->process.log_file = *value;
-    } else if (arg == "__user") {
-      o->process.user = *value;
-    } else if (arg == "__group") {
-      o->process.group = *value;
-    } else if (arg == "__metrics_listen") {
-      o->metrics_listen = parseHostPort(*value);
-      if (!o->metrics_listen) {
-        return usage(fmt::format("{} {}: want ADDR:PORT, e.g. 127.0.0.1:9101 or [::1]:9101",
-                                 args[i], *value));
-      }
-    } else if (arg == "__nodaemonize") {
-      o->process.daemonize = false;
-    } else if (arg == "__daemonize") {
-      o->process.daemonize = true;
-    } else if (arg == "__debug") {
-      o->process.debug = true;
-    } else {
-      return usage(fmt::format("unknown option '{}'", args[i]));
-    }
+int usage(const std::string& why) {
+  std::fprintf(stderr, "ns-metadata-proxy node: %s (see --help)\n", why.c_str());
+  return 2;
+}
+
+// Stores one option's value ("" for an option without one), or says why the
+// value is wrong.
+using NodeOptionFn = Status (*)(NodeOptions& o, const std::string& value);
+
+struct NodeOption {
+  std::string_view name;  // '-' and '_' are interchangeable
+  bool takes_value;
+  NodeOptionFn apply;
+};
+
+constexpr NodeOption kNodeOptions[] = {
+    {"--help", false,
+     [](NodeOptions& o, const std::string&) -> Status {
+       o.help = true;
+       return {};
+     }},
+    {"-h", false,
+     [](NodeOptions& o, const std::string&) -> Status {
+       o.help = true;
+       return {};
+     }},
+    {"--control", true,
+     [](NodeOptions& o, const std::string& v) -> Status {
+       o.control = v;
+       return {};
+     }},
+    {"--pid_file", true,
+     [](NodeOptions& o, const std::string& v) -> Status {
+       o.process.pid_file = v;
+       return {};
+     }},
+    {"--log_file", true,
+     [](NodeOptions& o, const std::string& v) -> Status {
+       o.process.log_target = daemon::LogTarget::kFile;
+       o.process.log_file = v;
+       return {};
+     }},
+    {"--user", true,
+     [](NodeOptions& o, const std::string& v) -> Status {
+       o.process.user = v;
+       return {};
+     }},
+    {"--group", true,
+     [](NodeOptions& o, const std::string& v) -> Status {
+       o.process.group = v;
+       return {};
+     }},
+    {"--metrics_listen", true,
+     [](NodeOptions& o, const std::string& v) -> Status {
+       o.metrics_listen = parseHostPort(v);
+       if (!o.metrics_listen) {
+         return invalidArgument("want ADDR:PORT, e.g. 127.0.0.1:9101 or [::1]:9101");
+       }
+       return {};
+     }},
+    {"--nodaemonize", false,
+     [](NodeOptions& o, const std::string&) -> Status {
+       o.process.daemonize = false;
+       return {};
+     }},
+    {"--daemonize", false,
+     [](NodeOptions& o, const std::string&) -> Status {
+       o.process.daemonize = true;
+       return {};
+     }},
+    {"--debug", false,
+     [](NodeOptions& o, const std::string&) -> Status {
+       o.process.debug = true;
+       return {};
+     }},
+};
+
+std::string dashesToUnderscores(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) c = c == '-' ? '_' : c;
+  return key;
+}
+
+const NodeOption* findNodeOption(std::string_view name) {
+  std::string key = dashesToUnderscores(name);
+  for (const NodeOption& option : kNodeOptions) {
+    if (dashesToUnderscores(option.name) == key) return &option;
   }
+  return nullptr;
+}
+
+// Checks the options together and makes their paths absolute; returns an
+// exit code when the node should not run.
+std::optional<int> finishNodeOptions(NodeOptions* o) {
   if (o->process.user.empty() != o->process.group.empty()) {
     return usage("--user and --group go together (the node must not keep root's group)");
   }
@@ -144,6 +187,37 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
     }
   }
   return std::nullopt;
+}
+
+// Returns an exit code when the node should not run (help, usage error).
+std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOptions* o) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); name.starts_with("--") && eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    const NodeOption* option = findNodeOption(name);
+    bool takes_value = option && option->takes_value;
+    if (takes_value && !value) {
+      if (i + 1 >= args.size()) return usage(args[i] + " needs a value");
+      value = args[++i];
+    }
+    if (!takes_value && value) return usage(args[i] + " takes no value");
+    if (takes_value && value->empty()) return usage(args[i] + " needs a value");
+    if (!option) return usage(fmt::format("unknown option '{}'", args[i]));
+    std::string v = value.value_or("");
+    if (Status s = option->apply(*o, v); !s) {
+      // args[i] is the option, or its value when that came separately.
+      return usage(fmt::format("{} {}: {}", args[i], v, s.message()));
+    }
+    if (o->help) {
+      std::fputs(kUsage.data(), stdout);
+      return 0;
+    }
+  }
+  return finishNodeOptions(o);
 }
 
 }  // namespace

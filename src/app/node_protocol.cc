@@ -37,11 +37,40 @@ std::vector<std::string> processSettingsNotApplied(const haproxy::HaproxyConfig&
   return out;
 }
 
+// The listener an add request's "args" describe (the single proxy's
+// options); a refusal's message otherwise.
+Result<proxy::ListenerConfig> listenerFromArgs(const json& args) {
+  if (!args.is_array()) return invalidArgument("\"args\" must be a list of strings");
+  std::vector<std::string> words;
+  for (const json& a : args) {
+    if (!a.is_string()) return invalidArgument("\"args\" must be a list of strings");
+    words.push_back(a.get<std::string>());
+  }
+  Result<Command> command = parseListenerArguments(words);
+  if (!command) return invalidArgument(command.status().message());
+  if (!command->print.empty()) {
+    return invalidArgument("--help and --version are not listener options");
+  }
+  return std::move(command->options.listener);
+}
+
+// The listener an add request's "haproxy_config" describes, with the
+// parser's warnings and the process settings it does not apply added to
+// *warnings; a refusal's message otherwise.
+Result<proxy::ListenerConfig> listenerFromHaproxy(const json& text,
+                                                  std::vector<std::string>* warnings) {
+  if (!text.is_string()) return invalidArgument("\"haproxy_config\" must be a string");
+  auto parsed = haproxy::parseHaproxyConfig(text.get_ref<const std::string&>());
+  if (!parsed) return invalidArgument("haproxy config: " + parsed.status().message());
+  *warnings = parsed->warnings;
+  for (std::string& w : processSettingsNotApplied(*parsed)) warnings->push_back(std::move(w));
+  return std::move(parsed->listener);
+}
+
 // Answers through `reply`: at once when refused here, else when the node has
 // opened the sockets (later, for another namespace).
 void add(node::Node& node, const json& request, const ReplyTo& reply) {
   auto refused = [&reply](std::string_view why) { reply(refuse(why)); };
-  proxy::ListenerConfig config;
   std::vector<std::string> warnings;
   const json* args = request.contains("args") ? &request["args"] : nullptr;
   const json* haproxy_text =
@@ -49,25 +78,10 @@ void add(node::Node& node, const json& request, const ReplyTo& reply) {
   if ((args != nullptr) == (haproxy_text != nullptr)) {
     return refused("add needs either \"args\" (the listener's options) or \"haproxy_config\"");
   }
-  if (args) {
-    if (!args->is_array()) return refused("\"args\" must be a list of strings");
-    std::vector<std::string> words;
-    for (const json& a : *args) {
-      if (!a.is_string()) return refused("\"args\" must be a list of strings");
-      words.push_back(a.get<std::string>());
-    }
-    Result<Command> command = parseListenerArguments(words);
-    if (!command) return refused(command.status().message());
-    if (!command->print.empty()) return refused("--help and --version are not listener options");
-    config = std::move(command->options.listener);
-  } else {
-    if (!haproxy_text->is_string()) return refused("\"haproxy_config\" must be a string");
-    auto parsed = haproxy::parseHaproxyConfig(haproxy_text->get_ref<const std::string&>());
-    if (!parsed) return refused("haproxy config: " + parsed.status().message());
-    config = std::move(parsed->listener);
-    warnings = parsed->warnings;
-    for (std::string& w : processSettingsNotApplied(*parsed)) warnings.push_back(std::move(w));
-  }
+  Result<proxy::ListenerConfig> listener =
+      args ? listenerFromArgs(*args) : listenerFromHaproxy(*haproxy_text, &warnings);
+  if (!listener) return refused(listener.status().message());
+  proxy::ListenerConfig config = std::move(*listener);
   if (request.contains("netns")) {
     if (!request["netns"].is_string()) return refused("\"netns\" must be a string");
     config.netns = request["netns"].get<std::string>();

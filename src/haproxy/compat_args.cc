@@ -2,10 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -61,6 +64,102 @@ Result<std::string> readFile(const std::string& path) {
   return ss.str();
 }
 
+int version(bool verbose) {
+  std::printf("ns-metadata-proxy version %s (commit %s; haproxy-compatible mode)\n",
+              projectVersion(), buildCommit());
+  if (verbose) {
+    std::printf(
+        "Runs its own engine from the haproxy configurations OpenStack Neutron and OVN\n"
+        "generate for the metadata proxy; other haproxy configurations are refused.\n"
+        "Supported options: -f FILE, -c, -db, -D, -p PIDFILE, -q, -v, -vv, -h.\n");
+  }
+  return 0;
+}
+
+// What the command line asks for.
+struct Args {
+  std::string file;
+  std::string pidfile;
+  bool check = false;
+  bool foreground = false;
+  bool background = false;
+};
+
+// Applies one option (with its value, or nullptr); returns an exit code when
+// the process should stop now.
+using OptionFn = std::optional<int> (*)(Args& args, const char* value);
+
+struct Option {
+  std::string_view name;
+  bool takes_file;  // "-f FILE", "-p PIDFILE"
+  OptionFn apply;
+};
+
+// clang-format off
+constexpr Option kOptions[] = {
+  {"-f", true, [](Args& a, const char* file) -> std::optional<int> {
+     if (!a.file.empty()) return usage("only one -f FILE is supported");
+     a.file = file;
+     return std::nullopt;
+   }},
+  {"-p", true, [](Args& a, const char* file) -> std::optional<int> {
+     a.pidfile = file;
+     return std::nullopt;
+   }},
+  {"-c", false, [](Args& a, const char*) -> std::optional<int> {
+     a.check = true;
+     return std::nullopt;
+   }},
+  {"-db", false, [](Args& a, const char*) -> std::optional<int> {
+     a.foreground = true;
+     return std::nullopt;
+   }},
+  {"-D", false, [](Args& a, const char*) -> std::optional<int> {
+     a.background = true;
+     return std::nullopt;
+   }},
+  // -q: accepted; nothing is printed at start anyway.
+  {"-q", false, [](Args&, const char*) -> std::optional<int> { return std::nullopt; }},
+  {"-h", false, [](Args&, const char*) -> std::optional<int> { return help(); }},
+  {"-v", false, [](Args&, const char*) -> std::optional<int> { return version(false); }},
+  {"-vv", false, [](Args&, const char*) -> std::optional<int> { return version(true); }},
+};
+// clang-format on
+
+// Fills `args`; returns an exit code when the process should stop now.
+std::optional<int> readOptions(int argc, char** argv, Args* args) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    const Option* option = std::find_if(std::begin(kOptions), std::end(kOptions),
+                                        [a](const Option& o) { return o.name == a; });
+    if (option == std::end(kOptions)) {
+      std::string what = "unsupported option '" + std::string(a) + "'";
+      return usage(what.c_str());
+    }
+    const char* value = nullptr;
+    if (option->takes_file) {
+      if (i + 1 >= argc) return usage((std::string(a) + " needs a file").c_str());
+      value = argv[++i];
+    }
+    if (auto code = option->apply(*args, value)) return code;
+  }
+  return std::nullopt;
+}
+
+// -c: the configuration and its user and group; the exit code.
+int check(const std::string& file, const HaproxyConfig& parsed) {
+  // As haproxy -c does: a user or group that does not exist fails the check
+  // (the engine would refuse to start with it).
+  auto credentials = daemon::resolveCredentials(parsed.process.user, parsed.process.group);
+  if (!credentials) {
+    std::fprintf(stderr, "ns-metadata-proxy: %s: %s\n", file.c_str(),
+                 credentials.status().message().c_str());
+    return 1;
+  }
+  std::printf("Configuration file is valid\n");
+  return 0;
+}
+
 }  // namespace
 
 bool wantsHaproxyMode(int argc, char** argv) {
@@ -78,44 +177,9 @@ bool wantsHaproxyMode(int argc, char** argv) {
 
 std::optional<int> parseHaproxyArgs(int argc, char** argv, daemon::ProcessConfig* process,
                                     proxy::ListenerConfig* listener) {
-  std::string file;
-  std::string pidfile;
-  bool check = false;
-  bool foreground = false;
-  bool background = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "-f") {
-      if (i + 1 >= argc) return usage("-f needs a file");
-      if (!file.empty()) return usage("only one -f FILE is supported");
-      file = argv[++i];
-    } else if (a == "-p") {
-      if (i + 1 >= argc) return usage("-p needs a file");
-      pidfile = argv[++i];
-    } else if (a == "-c") {
-      check = true;
-    } else if (a == "-db") {
-      foreground = true;
-    } else if (a == "-D") {
-      background = true;
-    } else if (a == "-q") {
-    } else if (a == "-h") {
-      return help();
-    } else if (a == "-v" || a == "-vv") {
-      std::printf("ns-metadata-proxy version %s (commit %s; haproxy-compatible mode)\n",
-                  projectVersion(), buildCommit());
-      if (a == "-vv") {
-        std::printf(
-            "Runs its own engine from the haproxy configurations OpenStack Neutron and OVN\n"
-            "generate for the metadata proxy; other haproxy configurations are refused.\n"
-            "Supported options: -f FILE, -c, -db, -D, -p PIDFILE, -q, -v, -vv, -h.\n");
-      }
-      return 0;
-    } else {
-      std::string what = "unsupported option '" + std::string(a) + "'";
-      return usage(what.c_str());
-    }
-  }
+  Args args;
+  if (auto code = readOptions(argc, argv, &args)) return code;
+  const std::string& file = args.file;
   if (file.empty()) return usage("no configuration file (-f FILE)");
   Result<std::string> text = readFile(file);
   if (!text) {
@@ -129,29 +193,18 @@ std::optional<int> parseHaproxyArgs(int argc, char** argv, daemon::ProcessConfig
     return 1;
   }
   for (const std::string& w : parsed->warnings) {
-    if (check) {
+    if (args.check) {
       std::fprintf(stderr, "ns-metadata-proxy: warning: %s: %s\n", file.c_str(), w.c_str());
     } else {
       log::warning("{}: {}", file, w);
     }
   }
-  if (check) {
-    // As haproxy -c does: a user or group that does not exist fails the check
-    // (the engine would refuse to start with it).
-    auto credentials = daemon::resolveCredentials(parsed->process.user, parsed->process.group);
-    if (!credentials) {
-      std::fprintf(stderr, "ns-metadata-proxy: %s: %s\n", file.c_str(),
-                   credentials.status().message().c_str());
-      return 1;
-    }
-    std::printf("Configuration file is valid\n");
-    return 0;
-  }
+  if (args.check) return check(file, *parsed);
   *process = parsed->process;
   *listener = parsed->listener;
-  if (background) process->daemonize = true;
-  if (foreground) process->daemonize = false;
-  if (!pidfile.empty()) process->pid_file = pidfile;
+  if (args.background) process->daemonize = true;
+  if (args.foreground) process->daemonize = false;
+  if (!args.pidfile.empty()) process->pid_file = args.pidfile;
   return std::nullopt;
 }
 

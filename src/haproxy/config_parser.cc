@@ -37,7 +37,12 @@ class Parser {
   Status directive(const Words& w);
   Status sectionStart(const Words& w);
   Status globalDirective(const Words& w);
-  Status proxyDirective(const Words& w);  // defaults and listen
+  Status globalValue(const std::string& k, const std::string& v);  // one-value directives
+  Status proxyDirective(const Words& w);                           // defaults and listen
+  Status optionDirective(const Words& w);
+  Status retriesDirective(const Words& w);
+  Status timeoutDirective(const Words& w);
+  Status maxconnValue(const std::string& v);  // global and proxy sections alike
   Status listenDirective(const Words& w);
   Status httpRequest(const Words& w);
   Status logDirective(const Words& w);
@@ -187,35 +192,48 @@ Status Parser::globalDirective(const Words& w) {
     return unsupported(w, 1);
   }
   if (w.size() != 2) return invalidArgument(fmt::format("'{}' takes one value", k));
-  const std::string& v = w[1];
+  return globalValue(k, w[1]);
+}
+
+Status Parser::globalValue(const std::string& k, const std::string& v) {
   if (k == "log-tag") {
     // The syslog ident; Neutron's "haproxy-metadata-proxy-<id>" is an id
     // itself, and anything else could forge or break syslog lines.
     if (!proxy::isSafeId(v)) return invalidArgument("log-tag " + proxy::idProblem(v));
     out_.process.log_tag = v;
-  } else if (k == "user" || k == "uid") {
+    return {};
+  }
+  if (k == "user" || k == "uid") {
     if (k == "uid" && !parseCount(v, UINT32_MAX))
       return invalidArgument(fmt::format("uid '{}' is not a number", v));
     out_.process.user = v;
-  } else if (k == "group" || k == "gid") {
+    return {};
+  }
+  if (k == "group" || k == "gid") {
     if (k == "gid" && !parseCount(v, UINT32_MAX))
       return invalidArgument(fmt::format("gid '{}' is not a number", v));
     out_.process.group = v;
-  } else if (k == "maxconn") {
-    auto n = parseCount(v, 1'000'000);
-    if (!n || *n == 0)
-      return invalidArgument(fmt::format("maxconn '{}' must be a number from 1 to 1000000", v));
-    out_.listener.maxconn = static_cast<uint32_t>(*n);
-  } else if (k == "nbthread") {
+    return {};
+  }
+  if (k == "maxconn") return maxconnValue(v);
+  if (k == "nbthread") {
     // Accepted: the engine serves one namespace from one event loop, which
     // needs no second thread (Neutron sets 2 for haproxy's own sake).
     auto n = parseCount(v, 4096);
     if (!n || *n == 0)
       return invalidArgument(fmt::format("nbthread '{}' must be a number from 1 to 4096", v));
     out_.nbthread = static_cast<unsigned>(*n);
-  } else {  // pidfile
-    out_.process.pid_file = v;
+    return {};
   }
+  out_.process.pid_file = v;  // pidfile
+  return {};
+}
+
+Status Parser::maxconnValue(const std::string& v) {
+  auto n = parseCount(v, 1'000'000);
+  if (!n || *n == 0)
+    return invalidArgument(fmt::format("maxconn '{}' must be a number from 1 to 1000000", v));
+  out_.listener.maxconn = static_cast<uint32_t>(*n);
   return {};
 }
 
@@ -226,59 +244,60 @@ Status Parser::proxyDirective(const Words& w) {
     if (w.size() != 2 || w[1] != "http") return invalidArgument("only 'mode http' is supported");
     return {};
   }
-  if (k == "option") {
-    // Behaviour the engine has anyway: logging each request (httplog), not
-    // logging connections without a request (dontlognull) and sending
-    // X-Forwarded-For (forwardfor; replaced, never appended).
-    if (w.size() == 2 && (w[1] == "httplog" || w[1] == "dontlognull" || w[1] == "forwardfor")) {
-      return {};
-    }
-    // haproxy keeps idle server connections unless told to close them; the
-    // last of the two options wins, as in haproxy.
-    if (w.size() == 2 && w[1] == "http-server-close") {
-      out_.listener.upstream_keepalive = 0;
-      return {};
-    }
-    if (w.size() == 2 && w[1] == "http-keep-alive") {
-      out_.listener.upstream_keepalive = kKeptUpstreams;
-      return {};
-    }
-    return unsupported(w, w.size());
-  }
-  if (k == "retries") {
-    if (w.size() != 2) return invalidArgument("'retries' takes one value");
-    auto n = parseCount(w[1], 100);
-    if (!n)
-      return invalidArgument(fmt::format("retries '{}' must be a number from 0 to 100", w[1]));
-    // The project reads Neutron's "retries 3" as its three connect attempts
-    // (issue 2); haproxy itself makes one attempt more than `retries`.
-    out_.listener.connect_attempts = std::max<uint32_t>(static_cast<uint32_t>(*n), 1);
-    return {};
-  }
+  if (k == "option") return optionDirective(w);
+  if (k == "retries") return retriesDirective(w);
   if (k == "maxconn") {
     if (w.size() != 2) return invalidArgument("'maxconn' takes one value");
-    auto n = parseCount(w[1], 1'000'000);
-    if (!n || *n == 0)
-      return invalidArgument(fmt::format("maxconn '{}' must be a number from 1 to 1000000", w[1]));
-    out_.listener.maxconn = static_cast<uint32_t>(*n);
-    return {};
+    return maxconnValue(w[1]);
   }
-  if (k == "timeout") {
-    if (w.size() != 3) return invalidArgument("timeout must read 'timeout <kind> <time>'");
-    proxy::Timeouts& t = out_.listener.timeouts;
-    proxy::Millis* slot = w[1] == "http-request"      ? &t.http_request
-                          : w[1] == "connect"         ? &t.connect
-                          : w[1] == "client"          ? &t.client
-                          : w[1] == "server"          ? &t.server
-                          : w[1] == "http-keep-alive" ? &t.http_keep_alive
-                                                      : nullptr;
-    if (slot == nullptr) return unsupported(w, 2);
-    auto d = parseDuration(w[2]);
-    if (!d) return d.status();
-    *slot = *d;
-    return {};
-  }
+  if (k == "timeout") return timeoutDirective(w);
   return unsupported(w, 1);
+}
+
+Status Parser::optionDirective(const Words& w) {
+  // Behaviour the engine has anyway: logging each request (httplog), not
+  // logging connections without a request (dontlognull) and sending
+  // X-Forwarded-For (forwardfor; replaced, never appended).
+  if (w.size() == 2 && (w[1] == "httplog" || w[1] == "dontlognull" || w[1] == "forwardfor")) {
+    return {};
+  }
+  // haproxy keeps idle server connections unless told to close them; the
+  // last of the two options wins, as in haproxy.
+  if (w.size() == 2 && w[1] == "http-server-close") {
+    out_.listener.upstream_keepalive = 0;
+    return {};
+  }
+  if (w.size() == 2 && w[1] == "http-keep-alive") {
+    out_.listener.upstream_keepalive = kKeptUpstreams;
+    return {};
+  }
+  return unsupported(w, w.size());
+}
+
+Status Parser::retriesDirective(const Words& w) {
+  if (w.size() != 2) return invalidArgument("'retries' takes one value");
+  auto n = parseCount(w[1], 100);
+  if (!n) return invalidArgument(fmt::format("retries '{}' must be a number from 0 to 100", w[1]));
+  // The project reads Neutron's "retries 3" as its three connect attempts
+  // (issue 2); haproxy itself makes one attempt more than `retries`.
+  out_.listener.connect_attempts = std::max<uint32_t>(static_cast<uint32_t>(*n), 1);
+  return {};
+}
+
+Status Parser::timeoutDirective(const Words& w) {
+  if (w.size() != 3) return invalidArgument("timeout must read 'timeout <kind> <time>'");
+  proxy::Timeouts& t = out_.listener.timeouts;
+  proxy::Millis* slot = w[1] == "http-request"      ? &t.http_request
+                        : w[1] == "connect"         ? &t.connect
+                        : w[1] == "client"          ? &t.client
+                        : w[1] == "server"          ? &t.server
+                        : w[1] == "http-keep-alive" ? &t.http_keep_alive
+                                                    : nullptr;
+  if (slot == nullptr) return unsupported(w, 2);
+  auto d = parseDuration(w[2]);
+  if (!d) return d.status();
+  *slot = *d;
+  return {};
 }
 
 Status Parser::listenDirective(const Words& w) {

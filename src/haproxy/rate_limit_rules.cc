@@ -34,33 +34,10 @@ Status RateLimitRules::addStickTable(int line, const std::string& table,
       return invalidArgument(fmt::format("stick-table '{}' needs a value", key));
     const std::string& value = w[++i];
     if (key == "type") {
-      // The engine keys on the source address whatever its family; haproxy's
-      // "ip" table only holds IPv4 sources (Neutron limits one family).
-      if (value != "ip" && value != "ipv6") {
-        return invalidArgument(
-            fmt::format("stick-table type '{}' is not supported (ip or ipv6)", value));
-      }
+      if (Status s = checkTableType(value); !s) return s;
       have_type = true;
-    } else if (key == "size") {
-      auto size = parseSize(value);
-      if (!size) return size.status();
-      if (*size == 0) return invalidArgument("stick-table size must be greater than zero");
-      t.size = *size;
-    } else if (key == "expire") {
-      auto expire = parseDuration(value);
-      if (!expire) return expire.status();
-      t.expire = *expire;
-    } else if (key == "store") {
-      std::string period;
-      if (!functionArgument(value, "http_req_rate", &period)) {
-        return invalidArgument(fmt::format(
-            "stick-table store '{}' is not supported (only http_req_rate(<period>))", value));
-      }
-      auto window = parseDuration(period);
-      if (!window) return window.status();
-      t.window = *window;
-    } else {
-      return invalidArgument(fmt::format("stick-table option '{}' is not supported", key));
+    } else if (Status s = setTableOption(key, value, &t); !s) {
+      return s;
     }
   }
   if (!have_type) return invalidArgument("stick-table needs a type (ip or ipv6)");
@@ -68,6 +45,41 @@ Status RateLimitRules::addStickTable(int line, const std::string& table,
   if (t.window.count() == 0)
     return invalidArgument("stick-table needs 'store http_req_rate(<period>)'");
   tables_.emplace(table, t);
+  return {};
+}
+
+Status RateLimitRules::checkTableType(const std::string& value) {
+  // The engine keys on the source address whatever its family; haproxy's
+  // "ip" table only holds IPv4 sources (Neutron limits one family).
+  if (value != "ip" && value != "ipv6") {
+    return invalidArgument(
+        fmt::format("stick-table type '{}' is not supported (ip or ipv6)", value));
+  }
+  return {};
+}
+
+Status RateLimitRules::setTableOption(const std::string& key, const std::string& value, Table* t) {
+  if (key == "size") {
+    auto size = parseSize(value);
+    if (!size) return size.status();
+    if (*size == 0) return invalidArgument("stick-table size must be greater than zero");
+    t->size = *size;
+  } else if (key == "expire") {
+    auto expire = parseDuration(value);
+    if (!expire) return expire.status();
+    t->expire = *expire;
+  } else if (key == "store") {
+    std::string period;
+    if (!functionArgument(value, "http_req_rate", &period)) {
+      return invalidArgument(fmt::format(
+          "stick-table store '{}' is not supported (only http_req_rate(<period>))", value));
+    }
+    auto window = parseDuration(period);
+    if (!window) return window.status();
+    t->window = *window;
+  } else {
+    return invalidArgument(fmt::format("stick-table option '{}' is not supported", key));
+  }
   return {};
 }
 

@@ -46,6 +46,11 @@ class RateLimitRules {
     std::string table;
     uint32_t limit = 0;
   };
+  // One key of a "stick-table" line and its value: "type" is only checked,
+  // "size", "expire" and "store" are set on *t; any other key is refused.
+  static Status checkTableType(const std::string& value);
+  static Status setTableOption(const std::string& key, const std::string& value, Table* t);
+
   std::map<std::string, Table> tables_;
   std::map<std::string, int> tracked_;  // table -> line of its first track rule
   std::vector<Deny> denies_;

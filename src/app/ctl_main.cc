@@ -189,8 +189,11 @@ int ctlMain(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
+    if (args[i] != "--control" && !args[i].starts_with("--control=")) {
+      return usage("unknown option '" + args[i] + "'");
+    }
     auto value = takeValue(args, &i, "--control");
-    if (!value || value->empty()) return usage("unknown option or missing value '" + args[i] + "'");
+    if (!value || value->empty()) return usage("--control needs a path");
     control = *value;
   }
   if (i >= args.size()) return usage("no command (add, remove, list, metrics or health)");

@@ -198,19 +198,16 @@ std::optional<int> parseNodeOptions(const std::vector<std::string>& args, NodeOp
       value = name.substr(eq + 1);
       name.resize(eq);
     }
+    // Messages name the option as given (without "=value"), whichever way
+    // its value came.
     const NodeOption* option = findNodeOption(name);
-    bool takes_value = option && option->takes_value;
-    if (takes_value && !value) {
-      if (i + 1 >= args.size()) return usage(args[i] + " needs a value");
-      value = args[++i];
-    }
-    if (!takes_value && value) return usage(args[i] + " takes no value");
-    if (takes_value && value->empty()) return usage(args[i] + " needs a value");
-    if (!option) return usage(fmt::format("unknown option '{}'", args[i]));
+    if (!option) return usage(fmt::format("unknown option '{}'", name));
+    if (option->takes_value && !value && i + 1 < args.size()) value = args[++i];
+    if (!option->takes_value && value) return usage(name + " takes no value");
+    if (option->takes_value && (!value || value->empty())) return usage(name + " needs a value");
     std::string v = value.value_or("");
     if (Status s = option->apply(*o, v); !s) {
-      // args[i] is the option, or its value when that came separately.
-      return usage(fmt::format("{} {}: {}", args[i], v, s.message()));
+      return usage(fmt::format("{} {}: {}", name, v, s.message()));
     }
     if (o->help) {
       std::fputs(kUsage.data(), stdout);

@@ -458,6 +458,36 @@ def test_ctl_usage_error_exits_2(binary, workdir, args):
     assert out.stderr.strip(), out
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--control", ""], "--control needs a path"),
+    (["--control="], "--control needs a path"),
+    (["--control"], "--control needs a path"),
+    (["--bogus", "list"], "unknown option '--bogus'"),
+], ids=["empty", "empty-eq", "missing", "unknown"])
+def test_ctl_option_errors_name_the_option(binary, args, message):
+    out = subprocess.run([binary, "ctl", *args], capture_output=True, text=True, timeout=10)
+    assert (out.returncode, out.stdout) == (2, ""), out
+    assert out.stderr == f"ns-metadata-proxy ctl: {message} (see --help)\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--control", ""], "--control needs a value"),
+    (["--control"], "--control needs a value"),
+    (["--control="], "--control needs a value"),
+    (["--metrics-listen", "localhost"],
+     "--metrics-listen localhost: want ADDR:PORT, e.g. 127.0.0.1:9101 or [::1]:9101"),
+    (["--metrics-listen=localhost"],
+     "--metrics-listen localhost: want ADDR:PORT, e.g. 127.0.0.1:9101 or [::1]:9101"),
+    (["--bogus=1"], "unknown option '--bogus'"),
+    (["--debug=1"], "--debug takes no value"),
+], ids=["empty", "missing", "empty-eq", "bad-value", "bad-value-eq", "unknown-eq", "no-value"])
+def test_node_option_errors_name_the_option(binary, args, message):
+    out = subprocess.run([binary, "node", "--nodaemonize", *args], capture_output=True,
+                         text=True, timeout=10)
+    assert (out.returncode, out.stdout) == (2, ""), out
+    assert out.stderr == f"ns-metadata-proxy node: {message} (see --help)\n"
+
+
 # -- the node process --------------------------------------------------------------
 
 

@@ -101,9 +101,30 @@ class BodyDecoder {
     kAfterQuoted,  // after the closing quote
   };
 
-  size_t fail(BodyError e, size_t consumed);
-  bool chunkLineByte(unsigned char c);  // false: invalid
-  bool endChunkLine();                  // the LF of a size line; false: over max_body
+  // The steps of decode() (body_decoder.cc). A step that finds an error
+  // goes to kError (fail()), which ends decode().
+  size_t takeData(std::string_view in, BodySink& sink);        // kLength, kChunkData
+  size_t takeUntilClose(std::string_view in, BodySink& sink);  // kUntilClose
+  void framingByte(unsigned char c);  // a byte of the chunked framing, by state_
+  void expect(unsigned char c, unsigned char want, State next);  // c must be `want`, then `next`
+  void chunkLineByte(unsigned char c);                           // kChunkLine
+  bool chunkLineMayEnd() const;            // may CR end the chunk-size line here?
+  void endChunkLine();                     // its LF: the chunk's data or the trailers follow
+  void startChunkLine();                   // the chunk's data and its CRLF ended
+  void trailerByte(unsigned char c);       // kTrailerLine .. kTrailerLf
+  void trailerLineStart(unsigned char c);  // kTrailerLine
+  // The grammar of a chunk-size line (line_), byte by byte: false when `c`
+  // breaks it.
+  bool chunkLineGrammar(unsigned char c);
+  bool addSizeDigit(unsigned value);       // false: more than 64 bits
+  bool afterSizeOrValue(unsigned char c);  // BWS or ';'
+  bool afterName(unsigned char c);         // BWS, '=' or ';'
+  // Moves the chunk-size line to `next`; true: the byte was valid.
+  bool moveTo(Line next) {
+    line_ = next;
+    return true;
+  }
+  void fail(BodyError e);
 
   State state_ = State::kDone;
   Line line_ = Line::kSize;

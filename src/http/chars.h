@@ -9,9 +9,9 @@ namespace nsmp::http {
 // tchar: the characters of a token (field names, methods, extension names).
 inline constexpr std::array<bool, 256> kTchar = [] {
   std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (unsigned c = '0'; c <= '9'; ++c) t[c] = true;
+  for (unsigned c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (unsigned c = 'A'; c <= 'Z'; ++c) t[c] = true;
   for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
   return t;
 }();

@@ -42,6 +42,23 @@ class HeadScanner {
   bool started() const { return pos_ > 0; }
 
  private:
+  // The steps of scan() (head_scanner.cc). Those returning a State return
+  // kIncomplete to go on scanning, else the result of scan().
+  size_t ordinaryRunEnd(std::string_view data) const;
+  State takeRun(size_t end);
+  State byteAfterCr(std::string_view data);
+  State endStartLine(std::string_view data, size_t line_len);
+  State byteToDecide(unsigned char c);
+
+  // At a field line's first byte, which must not be SP/HTAB (obs-fold).
+  bool atFieldLineStart() const { return pos_ == line_start_ && !in_start_line_; }
+  // The size limit of the start line or the header block, checked with the
+  // scan at `end` (a pending CR does not count towards the start line).
+  bool overLimit(size_t end) const {
+    return in_start_line_ ? end - line_start_ - static_cast<size_t>(cr_) > limits_.max_start_line
+                          : end - block_start_ > limits_.max_header_block;
+  }
+  State failLimit() { return fail(in_start_line_ ? Reply::kUriTooLong : Reply::kHeadersTooLarge); }
   State fail(Reply r) {
     error_ = r;
     return State::kError;

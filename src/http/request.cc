@@ -46,6 +46,98 @@ bool splitAbsolute(std::string_view target, std::string_view* authority, std::st
   return true;  // a path of "?query" gets its "/" when written (writeUpstreamHead)
 }
 
+// What analyzeRequest() gathers from the header fields.
+struct HeaderTally {
+  int hosts = 0;
+  int lengths = 0;
+  int encodings = 0;
+  std::string_view host;    // the last Host value
+  std::string_view length;  // the Content-Length value (repeats agree)
+  bool expect_continue = false;
+};
+
+Reply tallyContentLength(std::string_view value, HeaderTally* t) {
+  // Repeated fields must agree exactly (RFC 9110 §8.6); a list is refused.
+  if (!allDigits(value)) return Reply::kInvalidContentLength;
+  if (t->lengths++ > 0 && value != t->length) return Reply::kInvalidContentLength;
+  t->length = value;
+  return Reply::kNone;
+}
+
+Reply tallyTransferEncoding(std::string_view value, HeaderTally* t) {
+  // Only a single "chunked" is framed unambiguously by every hop.
+  if (++t->encodings > 1 || !equalsIgnoreCase(value, "chunked")) {
+    return Reply::kInvalidTransferEncoding;
+  }
+  return Reply::kNone;
+}
+
+Reply tallyHeader(const Header& h, HeaderTally* t) {
+  // Also catches whitespace before the colon (RFC 9112 §5.1: must be refused).
+  if (!isToken(h.name)) return Reply::kInvalidHeaderName;
+  switch (classifyRequestHeader(h.name)) {
+    case HeaderClass::kHost:
+      ++t->hosts;
+      t->host = h.value;
+      return Reply::kNone;
+    case HeaderClass::kContentLength:
+      return tallyContentLength(h.value, t);
+    case HeaderClass::kTransferEncoding:
+      return tallyTransferEncoding(h.value, t);
+    case HeaderClass::kExpect:
+      if (!equalsIgnoreCase(h.value, "100-continue")) return Reply::kExpectationFailed;
+      t->expect_continue = true;
+      return Reply::kNone;
+    default:
+      return Reply::kNone;
+  }
+}
+
+// The framing and Host rules over the whole head, once its fields are tallied.
+Reply checkFramingAndHost(const HeaderTally& t, uint8_t minor) {
+  if (t.encodings > 0 && t.lengths > 0) return Reply::kContentLengthAndTransferEncoding;
+  if (t.encodings > 0 && minor == 0) return Reply::kTransferEncodingOnHttp10;
+  if (t.hosts > 1) return Reply::kDuplicateHost;
+  if (t.hosts == 0 && minor >= 1) return Reply::kMissingHost;
+  if (t.hosts == 1 && (t.host.empty() || !validHost(t.host))) return Reply::kInvalidRequest;
+  return Reply::kNone;
+}
+
+// The body the head declares: facts->body and facts->content_length.
+Reply readBodyFraming(const HeaderTally& t, RequestFacts* facts) {
+  if (t.lengths > 0) {
+    const char* end = t.length.data() + t.length.size();
+    auto [p, ec] = std::from_chars(t.length.data(), end, facts->content_length);
+    if (ec != std::errc() || p != end) return Reply::kInvalidContentLength;
+    if (facts->content_length > 0) facts->body = BodyFraming::kLength;
+  } else if (t.encodings > 0) {
+    facts->body = BodyFraming::kChunked;
+  }
+  return Reply::kNone;
+}
+
+// The request target (RFC 9112 §3.2): facts->target, and facts->host from an
+// absolute-form target.
+Reply readTarget(const HeadFields& head, const HeaderTally& t, RequestFacts* facts) {
+  const std::string_view target = head.target;
+  const bool origin_form = !target.empty() && target.front() == '/';
+  const bool asterisk_form = target == "*" && head.method_id == HTTP_OPTIONS;
+  if (origin_form || asterisk_form) {
+    facts->target = target;
+    return Reply::kNone;
+  }
+  std::string_view authority, path;
+  if (!splitAbsolute(target, &authority, &path)) return Reply::kInvalidRequest;
+  // RFC 9112 §3.2.2: the authority replaces Host. The proxy serves one
+  // host only, so a target naming any other host is refused.
+  if (authority.empty() || !validHost(authority)) return Reply::kInvalidRequest;
+  if (t.hosts == 1 && !equalsIgnoreCase(authority, t.host)) return Reply::kForeignAbsoluteUri;
+  facts->target = path;
+  facts->host = authority;
+  facts->host_from_target = t.hosts == 0;
+  return Reply::kNone;
+}
+
 }  // namespace
 
 Reply replyForParseError(llhttp_errno_t err, std::string_view head) {
@@ -105,73 +197,16 @@ Reply analyzeRequest(const HeadFields& head, RequestFacts* facts) {
   facts->keep_alive = head.keep_alive;
   facts->head_method = head.method_id == HTTP_HEAD;
 
-  int hosts = 0, lengths = 0, encodings = 0;
-  std::string_view host, length;
+  HeaderTally tally;
   for (const Header& h : head.headers()) {
-    // Also catches whitespace before the colon (RFC 9112 §5.1: must be refused).
-    if (!isToken(h.name)) return Reply::kInvalidHeaderName;
-    switch (classifyRequestHeader(h.name)) {
-      case HeaderClass::kHost:
-        ++hosts;
-        host = h.value;
-        break;
-      case HeaderClass::kContentLength:
-        // Repeated fields must agree exactly (RFC 9110 §8.6); a list is refused.
-        if (!allDigits(h.value)) return Reply::kInvalidContentLength;
-        if (lengths++ > 0 && h.value != length) return Reply::kInvalidContentLength;
-        length = h.value;
-        break;
-      case HeaderClass::kTransferEncoding:
-        // Only a single "chunked" is framed unambiguously by every hop.
-        if (++encodings > 1 || !equalsIgnoreCase(h.value, "chunked")) {
-          return Reply::kInvalidTransferEncoding;
-        }
-        break;
-      case HeaderClass::kExpect:
-        if (!equalsIgnoreCase(h.value, "100-continue")) return Reply::kExpectationFailed;
-        facts->expect_continue = true;
-        break;
-      default:
-        break;
-    }
+    if (Reply r = tallyHeader(h, &tally); r != Reply::kNone) return r;
   }
-  if (encodings > 0 && lengths > 0) return Reply::kContentLengthAndTransferEncoding;
-  if (encodings > 0 && head.minor == 0) return Reply::kTransferEncodingOnHttp10;
-  if (hosts > 1) return Reply::kDuplicateHost;
-  if (hosts == 0 && head.minor >= 1) return Reply::kMissingHost;
-  if (hosts == 1 && (host.empty() || !validHost(host))) return Reply::kInvalidRequest;
-  facts->host = host;
-
-  if (lengths > 0) {
-    auto [p, ec] =
-        std::from_chars(length.data(), length.data() + length.size(), facts->content_length);
-    if (ec != std::errc() || p != length.data() + length.size()) {
-      return Reply::kInvalidContentLength;
-    }
-    if (facts->content_length > 0) facts->body = BodyFraming::kLength;
-  } else if (encodings > 0) {
-    facts->body = BodyFraming::kChunked;
-  }
-  if (facts->body == BodyFraming::kNone) facts->expect_continue = false;
-
-  std::string_view target = head.target;
-  std::string_view authority, path;
-  if (!target.empty() && target.front() == '/') {
-    facts->target = target;
-  } else if (target == "*" && head.method_id == HTTP_OPTIONS) {
-    facts->target = target;
-  } else if (splitAbsolute(target, &authority, &path)) {
-    // RFC 9112 §3.2.2: the authority replaces Host. The proxy serves one
-    // host only, so a target naming any other host is refused.
-    if (authority.empty() || !validHost(authority)) return Reply::kInvalidRequest;
-    if (hosts == 1 && !equalsIgnoreCase(authority, host)) return Reply::kForeignAbsoluteUri;
-    facts->target = path;
-    facts->host = authority;
-    facts->host_from_target = hosts == 0;
-  } else {
-    return Reply::kInvalidRequest;
-  }
-  return Reply::kNone;
+  if (Reply r = checkFramingAndHost(tally, head.minor); r != Reply::kNone) return r;
+  facts->host = tally.host;
+  if (Reply r = readBodyFraming(tally, facts); r != Reply::kNone) return r;
+  // 100-continue asks for the go-ahead to send a body; with none it is moot.
+  facts->expect_continue = tally.expect_continue && facts->body != BodyFraming::kNone;
+  return readTarget(head, tally, facts);
 }
 
 Reply writeUpstreamHead(const HeadFields& head, const RequestFacts& facts,

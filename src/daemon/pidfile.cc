@@ -41,6 +41,16 @@ bool sameFile(int fd, const std::string& path) {
   return by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
 }
 
+// release() runs in the destructor and the move assignment, which must not
+// throw; logging formats and buffers the line, which may allocate. Should
+// that fail, the warning is lost and the release goes on.
+void warnNotRemoved(const std::string& path, int err) noexcept {
+  try {
+    log::warning("cannot remove or empty pidfile {}: {}", path, errnoText(err));
+  } catch (...) {  // the warning is lost, see above
+  }
+}
+
 }  // namespace
 
 Result<Pidfile> Pidfile::acquire(const std::string& path) {
@@ -118,7 +128,7 @@ Status Pidfile::keepAcrossExec() {
   return {};
 }
 
-void Pidfile::release() {
+void Pidfile::release() noexcept {
   if (fd_ < 0) return;
   // Unlink while still holding the lock, so a starting instance either sees
   // our locked file or none at all.
@@ -126,9 +136,7 @@ void Pidfile::release() {
     // If it cannot be removed, at least leave no pid in it. (Not `(void)`:
     // glibc marks ftruncate warn_unused_result under _FORTIFY_SOURCE, which
     // Debian's build flags set, and a cast does not silence that.)
-    if (::unlink(path_.c_str()) != 0 && ::ftruncate(fd_, 0) != 0) {
-      log::warning("cannot remove or empty pidfile {}: {}", path_, errnoText(errno));
-    }
+    if (::unlink(path_.c_str()) != 0 && ::ftruncate(fd_, 0) != 0) warnNotRemoved(path_, errno);
   }
   ::close(fd_);
   fd_ = -1;

@@ -45,7 +45,7 @@ class Pidfile {
   // nothing) and drops the lock. When the directory no longer lets us unlink
   // (privileges dropped), the file is emptied instead, which readers treat as
   // "not running". Safe to call twice.
-  void release();
+  void release() noexcept;
 
   const std::string& path() const { return path_; }
 

@@ -14,6 +14,9 @@ int decodeChar(char c) {
   if (c == '/') return 63;
   return -1;
 }
+
+// The byte at `i`, as a value 0-255 to shift into a group of 24 bits.
+uint32_t byteAt(std::string_view bytes, size_t i) { return static_cast<uint8_t>(bytes[i]); }
 }  // namespace
 
 std::string base64Encode(std::string_view bytes) {
@@ -21,7 +24,7 @@ std::string base64Encode(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    uint32_t v = (byteAt(bytes, i) << 16) | (byteAt(bytes, i + 1) << 8) | byteAt(bytes, i + 2);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -29,8 +32,8 @@ std::string base64Encode(std::string_view bytes) {
   }
   size_t rest = bytes.size() - i;
   if (rest > 0) {
-    uint32_t v = uint8_t(bytes[i]) << 16;
-    if (rest == 2) v |= uint8_t(bytes[i + 1]) << 8;
+    uint32_t v = byteAt(bytes, i) << 16;
+    if (rest == 2) v |= byteAt(bytes, i + 1) << 8;
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
@@ -45,10 +48,10 @@ std::optional<std::string> base64Decode(std::string_view text) {
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {
     bool last = i + 4 == text.size();
-    int pad = 0;
+    size_t pad = 0;
     if (last && text[i + 3] == '=') pad = text[i + 2] == '=' ? 2 : 1;
     uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
+    for (size_t k = 0; k < 4; ++k) {
       int d = k >= 4 - pad ? 0 : decodeChar(text[i + k]);
       if (d < 0) return std::nullopt;
       v = (v << 6) | static_cast<uint32_t>(d);

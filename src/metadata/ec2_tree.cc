@@ -57,30 +57,37 @@ json ec2Tree(const Instance& in, int version) {
   return data;
 }
 
+// A directory: its sorted keys, one per line, "key/" for a sub-directory
+// (or its "_name" when it has one).
+std::string renderDirectory(const json& node) {
+  std::string out;
+  for (const auto& [key, value] : node.items()) {  // nlohmann keeps keys sorted
+    if (key == "_name") continue;
+    if (!out.empty()) out += '\n';
+    if (value.is_object()) {
+      out += value.contains("_name") ? value["_name"].get<std::string>() : key + "/";
+    } else {
+      out += key;
+    }
+  }
+  return out;
+}
+
+// A list: one item per line, strings as they are.
+std::string renderList(const json& node) {
+  std::string out;
+  for (const json& item : node) {
+    if (!out.empty()) out += '\n';
+    out += item.is_string() ? item.get<std::string>() : item.dump();
+  }
+  return out;
+}
+
 // ec2_md_print(): sorted keys of a directory, one per line, "key/" for a
 // sub-directory; a list one item per line; a leaf as is.
 std::string render(const json& node) {
-  if (node.is_object()) {
-    std::string out;
-    for (const auto& [key, value] : node.items()) {  // nlohmann keeps keys sorted
-      if (key == "_name") continue;
-      if (!out.empty()) out += '\n';
-      if (value.is_object()) {
-        out += value.contains("_name") ? value["_name"].get<std::string>() : key + "/";
-      } else {
-        out += key;
-      }
-    }
-    return out;
-  }
-  if (node.is_array()) {
-    std::string out;
-    for (const json& item : node) {
-      if (!out.empty()) out += '\n';
-      out += item.is_string() ? item.get<std::string>() : item.dump();
-    }
-    return out;
-  }
+  if (node.is_object()) return renderDirectory(node);
+  if (node.is_array()) return renderList(node);
   if (node.is_string()) return node.get<std::string>();
   return node.dump();
 }

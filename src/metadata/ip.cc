@@ -33,7 +33,7 @@ bool interfaceIdMatchesMac(const IpAddress& address, const std::array<uint8_t, 6
   if (!address.v6()) return false;
   const uint8_t eui[8] = {
       static_cast<uint8_t>(mac[0] ^ 0x02), mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]};
-  for (int i = 0; i < 8; ++i) {
+  for (size_t i = 0; i < 8; ++i) {
     if (address.bytes[8 + i] != eui[i]) return false;
   }
   return true;

@@ -178,6 +178,104 @@ json defaultNetworkData(const Instance& instance) {
   return {{"links", links}, {"networks", networks}, {"services", json::array()}};
 }
 
+std::vector<Port> parsePorts(const json& j, const std::string& path) {
+  auto ports = j.find("ports");
+  std::string portsPath = child(path, "ports");
+  if (ports == j.end()) fail(portsPath, "missing (required: the instance's Neutron ports)");
+  requireArray(*ports, portsPath);
+  if (ports->empty()) fail(portsPath, "needs at least one port");
+  std::vector<Port> out;
+  for (size_t i = 0; i < ports->size(); ++i)
+    out.push_back(parsePort((*ports)[i], index(portsPath, i)));
+  return out;
+}
+
+KeyPair parseKey(const json& j, const std::string& path) {
+  requireObject(j, path);
+  checkKeys(j, path, {"name", "type", "data"});
+  return KeyPair{reqString(j, "name", path), strOr(j, "type", path, "ssh"),
+                 reqString(j, "data", path)};
+}
+
+// "user_data" as it is or "user_data_base64" decoded (not both); none: no user data.
+std::optional<std::string> parseUserData(const json& j, const std::string& path) {
+  std::optional<std::string> userData = optString(j, "user_data", path);
+  if (auto encoded = optString(j, "user_data_base64", path)) {
+    if (userData)
+      fail(child(path, "user_data_base64"), "give user_data or user_data_base64, not both");
+    userData = base64Decode(*encoded);
+    if (!userData) fail(child(path, "user_data_base64"), "is not valid padded base64");
+  }
+  return userData;
+}
+
+std::vector<InjectedFile> parseFiles(const json& j, const std::string& path) {
+  requireArray(j, path);
+  std::vector<InjectedFile> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    std::string filePath = index(path, i);
+    requireObject(j[i], filePath);
+    checkKeys(j[i], filePath, {"path", "content"});
+    out.push_back({reqString(j[i], "path", filePath), strOr(j[i], "content", filePath, "")});
+  }
+  return out;
+}
+
+json parseDedicatedCpus(const json& j, const std::string& path) {
+  requireArray(j, path);
+  for (size_t i = 0; i < j.size(); ++i)
+    if (!j[i].is_number_unsigned()) fail(index(path, i), "expected a CPU number");
+  return j;
+}
+
+// The names, ids and defaults of the instance, as Nova keeps them.
+void parseNovaFields(const json& j, const std::string& path, size_t position, Instance* in) {
+  in->uuid = reqString(j, "uuid", path);
+  in->name = strOr(j, "name", path, in->uuid);
+  in->hostname = strOr(j, "hostname", path, in->name);
+  in->projectId = strOr(j, "project_id", path, "");
+  in->availabilityZone = strOr(j, "availability_zone", path, "nova");
+  if (auto it = j.find("launch_index"); it != j.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0)
+      fail(child(path, "launch_index"), "expected a non-negative integer");
+    in->launchIndex = it->get<int64_t>();
+  }
+  in->instanceType = strOr(j, "instance_type", path, "m1.small");
+  in->ec2InstanceId = strOr(j, "ec2_id", path, fmt::format("i-{:08x}", position + 1));
+  in->amiId = strOr(j, "ami_id", path, "ami-00000001");
+  in->reservationId = strOr(j, "reservation_id", path, fmt::format("r-{:08x}", position + 1));
+  in->securityGroups = {"default"};
+  if (auto it = j.find("security_groups"); it != j.end())
+    in->securityGroups = stringList(*it, child(path, "security_groups"));
+}
+
+// vendor_data, vendor_data2, network_data, devices and dedicated_cpus: the
+// JSON documents served (nearly) as given. network_data defaults from the
+// ports, which must be parsed already.
+void parseDocuments(const json& j, const std::string& path, Instance* in) {
+  // Nova's defaults: the StaticJSON provider with no file gives {} for
+  // vendor_data.json and {"static": {}} for vendor_data2.json.
+  in->vendorData = j.value("vendor_data", json::object());
+  in->vendorData2 =
+      j.contains("vendor_data2") ? j["vendor_data2"] : json{{"static", in->vendorData}};
+  if (!in->vendorData2.is_object()) fail(child(path, "vendor_data2"), "expected an object");
+  if (auto it = j.find("network_data"); it != j.end()) {
+    std::string ndPath = child(path, "network_data");
+    requireObject(*it, ndPath);
+    checkKeys(*it, ndPath, {"links", "networks", "services"});
+    validateNetworkData(*it, ndPath);
+    in->networkData = *it;
+  } else {
+    in->networkData = defaultNetworkData(*in);
+  }
+  in->devices = json::array();
+  if (auto it = j.find("devices"); it != j.end())
+    in->devices = requireArray(*it, child(path, "devices"));
+  in->dedicatedCpus = json::array();
+  if (auto it = j.find("dedicated_cpus"); it != j.end())
+    in->dedicatedCpus = parseDedicatedCpus(*it, child(path, "dedicated_cpus"));
+}
+
 Instance parseInstance(const json& j, const std::string& path, size_t position) {
   requireObject(j, path);
   checkKeys(j, path,
@@ -207,92 +305,18 @@ Instance parseInstance(const json& j, const std::string& path, size_t position) 
              "dedicated_cpus",
              "password"});
   Instance in;
-  in.uuid = reqString(j, "uuid", path);
-  in.name = strOr(j, "name", path, in.uuid);
-  in.hostname = strOr(j, "hostname", path, in.name);
-  in.projectId = strOr(j, "project_id", path, "");
-  in.availabilityZone = strOr(j, "availability_zone", path, "nova");
-  if (auto it = j.find("launch_index"); it != j.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0)
-      fail(child(path, "launch_index"), "expected a non-negative integer");
-    in.launchIndex = it->get<int64_t>();
-  }
-  in.instanceType = strOr(j, "instance_type", path, "m1.small");
-  in.ec2InstanceId = strOr(j, "ec2_id", path, fmt::format("i-{:08x}", position + 1));
-  in.amiId = strOr(j, "ami_id", path, "ami-00000001");
-  in.reservationId = strOr(j, "reservation_id", path, fmt::format("r-{:08x}", position + 1));
-  in.securityGroups = {"default"};
-  if (auto it = j.find("security_groups"); it != j.end())
-    in.securityGroups = stringList(*it, child(path, "security_groups"));
-
-  auto ports = j.find("ports");
-  std::string portsPath = child(path, "ports");
-  if (ports == j.end()) fail(portsPath, "missing (required: the instance's Neutron ports)");
-  requireArray(*ports, portsPath);
-  if (ports->empty()) fail(portsPath, "needs at least one port");
-  for (size_t i = 0; i < ports->size(); ++i)
-    in.ports.push_back(parsePort((*ports)[i], index(portsPath, i)));
-
+  parseNovaFields(j, path, position, &in);
+  in.ports = parsePorts(j, path);
   if (auto it = j.find("floating_ip"); it != j.end())
     in.floatingIp = ipAt(*it, child(path, "floating_ip"));
-
-  if (auto it = j.find("key"); it != j.end()) {
-    std::string keyPath = child(path, "key");
-    requireObject(*it, keyPath);
-    checkKeys(*it, keyPath, {"name", "type", "data"});
-    in.key = KeyPair{reqString(*it, "name", keyPath), strOr(*it, "type", keyPath, "ssh"),
-                     reqString(*it, "data", keyPath)};
-  }
-
-  in.userData = optString(j, "user_data", path);
-  if (auto encoded = optString(j, "user_data_base64", path)) {
-    if (in.userData)
-      fail(child(path, "user_data_base64"), "give user_data or user_data_base64, not both");
-    in.userData = base64Decode(*encoded);
-    if (!in.userData) fail(child(path, "user_data_base64"), "is not valid padded base64");
-  }
-
+  if (auto it = j.find("key"); it != j.end()) in.key = parseKey(*it, child(path, "key"));
+  in.userData = parseUserData(j, path);
   if (auto it = j.find("meta"); it != j.end()) in.meta = stringMap(*it, child(path, "meta"));
-  if (auto it = j.find("files"); it != j.end()) {
-    std::string filesPath = child(path, "files");
-    requireArray(*it, filesPath);
-    for (size_t i = 0; i < it->size(); ++i) {
-      std::string filePath = index(filesPath, i);
-      requireObject((*it)[i], filePath);
-      checkKeys((*it)[i], filePath, {"path", "content"});
-      in.files.push_back(
-          {reqString((*it)[i], "path", filePath), strOr((*it)[i], "content", filePath, "")});
-    }
-  }
+  if (auto it = j.find("files"); it != j.end()) in.files = parseFiles(*it, child(path, "files"));
   in.blockDeviceMapping = {{"ami", "vda"}, {"root", "/dev/vda"}};
   if (auto it = j.find("block_device_mapping"); it != j.end())
     in.blockDeviceMapping = stringMap(*it, child(path, "block_device_mapping"));
-
-  // Nova's defaults: the StaticJSON provider with no file gives {} for
-  // vendor_data.json and {"static": {}} for vendor_data2.json.
-  in.vendorData = j.value("vendor_data", json::object());
-  in.vendorData2 = j.contains("vendor_data2") ? j["vendor_data2"] : json{{"static", in.vendorData}};
-  if (!in.vendorData2.is_object()) fail(child(path, "vendor_data2"), "expected an object");
-  if (auto it = j.find("network_data"); it != j.end()) {
-    std::string ndPath = child(path, "network_data");
-    requireObject(*it, ndPath);
-    checkKeys(*it, ndPath, {"links", "networks", "services"});
-    validateNetworkData(*it, ndPath);
-    in.networkData = *it;
-  } else {
-    in.networkData = defaultNetworkData(in);
-  }
-  in.devices = json::array();
-  if (auto it = j.find("devices"); it != j.end())
-    in.devices = requireArray(*it, child(path, "devices"));
-  in.dedicatedCpus = json::array();
-  if (auto it = j.find("dedicated_cpus"); it != j.end()) {
-    std::string cpuPath = child(path, "dedicated_cpus");
-    requireArray(*it, cpuPath);
-    for (size_t i = 0; i < it->size(); ++i)
-      if (!(*it)[i].is_number_unsigned()) fail(index(cpuPath, i), "expected a CPU number");
-    in.dedicatedCpus = *it;
-  }
+  parseDocuments(j, path, &in);
   in.initialPassword = strOr(j, "password", path, "");
   // Nova stores at most 4 chunks of 255 characters (nova/api/metadata/password.py).
   if (in.initialPassword.size() > 1020) fail(child(path, "password"), "longer than 1020 bytes");

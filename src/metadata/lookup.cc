@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 namespace nsmp::metadata {
 namespace {
@@ -31,9 +33,15 @@ bool portMatches(const Port& port, const IpAddress& client) {
   return client.isLinkLocalV6() && port.mac && interfaceIdMatchesMac(client, *port.mac);
 }
 
-}  // namespace
+// Who asks, as the headers say: a network or a router, and the client.
+struct Asker {
+  std::string_view networkId;  // "" when a router is named
+  std::string_view routerId;   // "" when a network is named
+  IpAddress client;
+};
 
-LookupResult findInstance(const Dataset& data, const Request& request) {
+// Reads the identity headers into `asker`, or returns the 400/404 refusal.
+std::optional<LookupResult> readAsker(const Request& request, Asker* asker) {
   Single network = single(request, "X-Neutron-Network-ID");
   Single ovnNetwork = single(request, "X-OVN-Network-ID");
   Single router = single(request, "X-Neutron-Router-ID");
@@ -62,36 +70,53 @@ LookupResult findInstance(const Dataset& data, const Request& request) {
                   "bad_forwarded_for");
   if (networkId.empty() && router.value.empty())
     return refuse(404, "Instance was not found: no network or router ID given.", "no_id");
+  *asker = {networkId, router.value, *client};
+  return std::nullopt;
+}
+
+// The instances with a port on one of `networks` that `client` matches:
+// how many, and the last one.
+int countMatches(const Dataset& data, const std::vector<std::string_view>& networks,
+                 const IpAddress& client, const Instance** found) {
+  int matches = 0;
+  for (const Instance& instance : data.instances) {
+    bool hit = std::any_of(instance.ports.begin(), instance.ports.end(), [&](const Port& port) {
+      return std::find(networks.begin(), networks.end(), port.networkId) != networks.end() &&
+             portMatches(port, client);
+    });
+    if (hit) {
+      *found = &instance;
+      ++matches;
+    }
+  }
+  return matches;
+}
+
+}  // namespace
+
+LookupResult findInstance(const Dataset& data, const Request& request) {
+  Asker asker;
+  if (auto refused = readAsker(request, &asker)) return std::move(*refused);
 
   std::vector<std::string_view> networks;
-  if (!networkId.empty()) {
-    networks.push_back(networkId);
+  if (!asker.networkId.empty()) {
+    networks.push_back(asker.networkId);
   } else {
-    auto it = data.routers.find(std::string(router.value));
+    auto it = data.routers.find(std::string(asker.routerId));
     if (it == data.routers.end())
-      return refuse(404, fmt::format("Instance was not found: no router {}.", router.value),
+      return refuse(404, fmt::format("Instance was not found: no router {}.", asker.routerId),
                     "no_instance");
     for (const std::string& id : it->second.networkIds) networks.push_back(id);
   }
 
   const Instance* found = nullptr;
-  int matches = 0;
-  for (const Instance& instance : data.instances) {
-    bool hit = std::any_of(instance.ports.begin(), instance.ports.end(), [&](const Port& port) {
-      return std::find(networks.begin(), networks.end(), port.networkId) != networks.end() &&
-             portMatches(port, *client);
-    });
-    if (hit) {
-      found = &instance;
-      ++matches;
-    }
-  }
+  int matches = countMatches(data, networks, asker.client, &found);
   // Like the agent, anything but exactly one port is "not found".
   if (matches != 1)
     return refuse(404,
                   fmt::format("Instance was not found: {} on {} {} matches {} instances.",
-                              client->text(), networkId.empty() ? "router" : "network",
-                              networkId.empty() ? router.value : networkId, matches),
+                              asker.client.text(), asker.networkId.empty() ? "router" : "network",
+                              asker.networkId.empty() ? asker.routerId : asker.networkId, matches),
                   "no_instance");
   return {found, 200, "", "ok"};
 }

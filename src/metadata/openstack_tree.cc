@@ -106,26 +106,18 @@ Response content(const Instance& in, const std::string& key) {
   return notFound();
 }
 
-}  // namespace
+// The version list: each known version, then "latest".
+Response versions() {
+  std::string out;
+  for (const char* v : kOrdered) out += std::string(v) + "\n";
+  return ok(out + "latest");
+}
 
-Response openstackLookup(const OpenStackContext& ctx, const Request& request,
-                         const std::vector<std::string>& tokens) {
-  bool isPassword = tokens.size() == 2 && tokens[1] == "password";
-  if (!isPassword && request.method != "GET" && request.method != "HEAD")
-    return methodNotAllowed("GET, HEAD");
+// A file of a version's directory (/openstack/<version>/<name>), found only
+// from the version that introduced it on.
+Response versionFile(const OpenStackContext& ctx, const Request& request,
+                     const std::string& version, const std::string& name) {
   const Instance& in = ctx.instance;
-  if (tokens.empty()) {
-    std::string out;
-    for (const char* v : kOrdered) out += std::string(v) + "\n";
-    return ok(out + "latest");
-  }
-  if (tokens[0] == "content") return tokens.size() == 2 ? content(in, tokens[1]) : notFound();
-  std::string version = resolveVersion(tokens[0]);
-  if (version.empty()) return notFound();
-  if (tokens.size() == 1) return ok(listing(in, version));
-  if (tokens.size() == 3 && tokens[1] == "content") return content(in, tokens[2]);
-  if (tokens.size() != 2) return notFound();
-  const std::string& name = tokens[1];
   if (name == "meta_data.json") return ok(metaData(ctx, version).dump(), kJson);
   if (name == "user_data") return in.userData ? ok(*in.userData) : notFound();
   if (name == "password") return atLeast(version, kGrizzly) ? password(ctx, request) : notFound();
@@ -136,6 +128,24 @@ Response openstackLookup(const OpenStackContext& ctx, const Request& request,
   if (name == "vendor_data2.json")
     return atLeast(version, kNewtonTwo) ? ok(in.vendorData2.dump(), kJson) : notFound();
   return notFound();
+}
+
+}  // namespace
+
+Response openstackLookup(const OpenStackContext& ctx, const Request& request,
+                         const std::vector<std::string>& tokens) {
+  bool isPassword = tokens.size() == 2 && tokens[1] == "password";
+  if (!isPassword && request.method != "GET" && request.method != "HEAD")
+    return methodNotAllowed("GET, HEAD");
+  const Instance& in = ctx.instance;
+  if (tokens.empty()) return versions();
+  if (tokens[0] == "content") return tokens.size() == 2 ? content(in, tokens[1]) : notFound();
+  std::string version = resolveVersion(tokens[0]);
+  if (version.empty()) return notFound();
+  if (tokens.size() == 1) return ok(listing(in, version));
+  if (tokens.size() == 3 && tokens[1] == "content") return content(in, tokens[2]);
+  if (tokens.size() != 2) return notFound();
+  return versionFile(ctx, request, version, tokens[1]);
 }
 
 }  // namespace nsmp::metadata

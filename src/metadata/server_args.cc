@@ -51,14 +51,6 @@ bool parseNumber(std::string_view text, int base, T* out) {
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
-bool takesValue(std::string_view name) {
-  for (std::string_view known :
-       {"--socket", "--data", "--socket-mode", "--max-connections", "--log-file", "--nova-listen",
-        "--shared-secret", "--shared-secret-file"})
-    if (name == known) return true;
-  return false;
-}
-
 // The first line of the file without surrounding blanks and line end, as
 // oslo.config reads `metadata_proxy_shared_secret = ...` from the agent's ini.
 Result<std::string> readSecretFile(const std::string& path) {
@@ -74,6 +66,79 @@ Result<std::string> readSecretFile(const std::string& path) {
                            " is empty: put the secret on its first line");
   }
   return line;
+}
+
+// An option as given: "--name=value" split at the first '=', anything else
+// a name alone.
+struct GivenOption {
+  std::string_view name;
+  std::optional<std::string_view> inlineValue;
+};
+
+GivenOption splitOption(std::string_view arg) {
+  auto eq = arg.find('=');
+  if (!arg.starts_with("--") || eq == std::string_view::npos) return {arg, std::nullopt};
+  return {arg.substr(0, eq), arg.substr(eq + 1)};
+}
+
+// The options that take a value (--name VALUE or --name=VALUE), each with
+// what it does to the arguments: nothing to return, or the exit status after
+// a usage error.
+using SetOption = std::optional<int> (*)(std::string_view value, ServerArgs* args);
+
+struct ValueOption {
+  std::string_view name;
+  SetOption set;
+};
+
+std::optional<int> setNovaListen(std::string_view value, ServerArgs* args) {
+  auto spec = parseListenAddress(value);
+  if (!spec) return usageError(spec.status().message());
+  args->novaListen = value;
+  args->nova = *spec;
+  return std::nullopt;
+}
+
+std::optional<int> setSocketMode(std::string_view value, ServerArgs* args) {
+  unsigned mode = 0;
+  if (!parseNumber(value, 8, &mode) || mode > 0777)
+    return usageError("--socket-mode wants octal permissions such as 0660, not " +
+                      std::string(value));
+  args->socketMode = mode;
+  return std::nullopt;
+}
+
+std::optional<int> setMaxConnections(std::string_view value, ServerArgs* args) {
+  size_t n = 0;
+  if (!parseNumber(value, 10, &n) || n == 0 || n > 1'000'000)
+    return usageError("--max-connections wants a number from 1 to 1000000, not " +
+                      std::string(value));
+  args->maxConnections = n;
+  return std::nullopt;
+}
+
+// A plain string option: stores its value in `args->*field`.
+template <std::string ServerArgs::*field>
+std::optional<int> setString(std::string_view value, ServerArgs* args) {
+  args->*field = value;
+  return std::nullopt;
+}
+
+constexpr ValueOption kValueOptions[] = {
+    {"--socket", setString<&ServerArgs::socket>},
+    {"--data", setString<&ServerArgs::data>},
+    {"--socket-mode", setSocketMode},
+    {"--max-connections", setMaxConnections},
+    {"--log-file", setString<&ServerArgs::logFile>},
+    {"--nova-listen", setNovaListen},
+    {"--shared-secret", setString<&ServerArgs::sharedSecret>},
+    {"--shared-secret-file", setString<&ServerArgs::sharedSecretFile>},
+};
+
+const ValueOption* findValueOption(std::string_view name) {
+  for (const ValueOption& option : kValueOptions)
+    if (option.name == name) return &option;
+  return nullptr;
 }
 
 std::optional<int> check(ServerArgs* args) {
@@ -129,12 +194,7 @@ Result<net::ListenSpec> parseListenAddress(std::string_view text) {
 std::optional<int> parseServerArgs(int argc, char** argv, ServerArgs* args) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    std::string_view name = arg;
-    std::optional<std::string_view> inlineValue;
-    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      inlineValue = arg.substr(eq + 1);
-    }
+    auto [name, inlineValue] = splitOption(arg);
     if (name == "--help" || name == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -144,38 +204,12 @@ std::optional<int> parseServerArgs(int argc, char** argv, ServerArgs* args) {
       (name == "--debug" ? args->debug : args->check) = true;
       continue;
     }
-    if (!takesValue(name)) return usageError("unknown option " + std::string(arg));
+    const ValueOption* option = findValueOption(name);
+    if (!option) return usageError("unknown option " + std::string(arg));
     std::optional<std::string_view> v = inlineValue;
     if (!v && i + 1 < argc) v = std::string_view(argv[++i]);
     if (!v || v->empty()) return usageError(std::string(name) + " needs a value");
-    if (name == "--socket") {
-      args->socket = *v;
-    } else if (name == "--data") {
-      args->data = *v;
-    } else if (name == "--log-file") {
-      args->logFile = *v;
-    } else if (name == "--shared-secret") {
-      args->sharedSecret = *v;
-    } else if (name == "--shared-secret-file") {
-      args->sharedSecretFile = *v;
-    } else if (name == "--nova-listen") {
-      auto spec = parseListenAddress(*v);
-      if (!spec) return usageError(spec.status().message());
-      args->novaListen = *v;
-      args->nova = *spec;
-    } else if (name == "--socket-mode") {
-      unsigned mode = 0;
-      if (!parseNumber(*v, 8, &mode) || mode > 0777)
-        return usageError("--socket-mode wants octal permissions such as 0660, not " +
-                          std::string(*v));
-      args->socketMode = mode;
-    } else {
-      size_t n = 0;
-      if (!parseNumber(*v, 10, &n) || n == 0 || n > 1'000'000)
-        return usageError("--max-connections wants a number from 1 to 1000000, not " +
-                          std::string(*v));
-      args->maxConnections = n;
-    }
+    if (auto exit = option->set(*v, args)) return exit;
   }
   return check(args);
 }

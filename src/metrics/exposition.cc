@@ -36,6 +36,7 @@ void perListenerValue(std::string* out, std::span<const ListenerSample> listener
 const std::vector<std::string>& bucketBounds() {
   static const std::vector<std::string> bounds = [] {
     std::vector<std::string> v;
+    v.reserve(proxy::kDurationBoundsUs.size() + 1);  // and "+Inf"
     for (uint64_t us : proxy::kDurationBoundsUs) {
       v.push_back(fmt::format("{}", static_cast<double>(us) / 1e6));
     }

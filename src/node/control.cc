@@ -60,7 +60,7 @@ class ControlServer::Connection final : public event::IoHandler,
 
  private:
   // The output buffer's usual limit; a reply is queued whole (queue()).
-  static constexpr size_t kOutLimit = 64 * 1024;
+  static constexpr size_t kOutLimit = size_t{64} * 1024;
 
   void readLines() {
     while (!waiting_ && !closing_) {
@@ -73,7 +73,7 @@ class ControlServer::Connection final : public event::IoHandler,
       closing_ = true;
       std::string last(in_.view());
       in_.clear();
-      if (!last.empty()) answer(std::move(last));
+      if (!last.empty()) answer(last);
     }
   }
 
@@ -88,7 +88,7 @@ class ControlServer::Connection final : public event::IoHandler,
       if (line.size() > kMaxLine) return refuseLongLine();
       std::string request(line);
       in_.consume(nl + 1);
-      if (!request.empty()) answer(std::move(request));
+      if (!request.empty()) answer(request);
     }
     if (!waiting_ && !closing_ && in_.size() > kMaxLine) refuseLongLine();
   }
@@ -100,7 +100,7 @@ class ControlServer::Connection final : public event::IoHandler,
     closing_ = true;
   }
 
-  void answer(std::string line) {
+  void answer(const std::string& line) {
     waiting_ = std::make_shared<ControlReply::Slot>(ControlReply::Slot{this, false});
     in_handler_ = true;
     server_.handler_(line, ControlReply(waiting_));

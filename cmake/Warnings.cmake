@@ -1,6 +1,7 @@
 # Our own targets: warnings are errors. Third-party sources (llhttp) are exempt.
 function(nsmp_target_defaults target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wshadow -Wnon-virtual-dtor
+                                           -Wconversion -Wsign-conversion)
 endfunction()
 
 # Each layer (a folder of src/) is seen through an include root of its own,

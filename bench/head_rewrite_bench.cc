@@ -104,7 +104,7 @@ void benchRequest(benchmark::State& state, std::string_view wire) {
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * wire.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(wire.size()));
   state.counters["head_bytes"] = static_cast<double>(wire.size());
   state.counters["upstream_bytes"] = static_cast<double>(out.size());
 }

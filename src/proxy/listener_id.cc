@@ -1,5 +1,7 @@
 #include "proxy/listener_id.h"
 
+#include <fmt/format.h>
+
 #include "base/log_escape.h"
 
 namespace nsmp::proxy {
@@ -29,7 +31,9 @@ std::string idProblem(std::string_view id) {
       "must be 1-255 printable ASCII characters without spaces or any of / \\ \" ' # %, and "
       "not . or ..";
   if (id.empty() || id.size() > 255) return why;
-  return "'" + log::escaped(id) + "' " + why;
+  // fmt, not operator+: g++ 12 at -O3 reads "'" + string + ... as an
+  // overlapping memcpy (a false -Wrestrict, an error with -Werror).
+  return fmt::format("'{}' {}", log::escaped(id), why);
 }
 
 }  // namespace nsmp::proxy

@@ -9,9 +9,11 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 
 import pytest
 
+from harness import upstream as up
 from harness import wire
 from harness.node import ctl, listener_args
 from harness.proxy import NETWORK_ID as NET, ROUTER_ID as RTR, free_port
@@ -336,6 +338,29 @@ def test_node_ctl_metrics_and_health(make_node, binary, upstream, upstream_path)
     health = ctl(binary, node.control_path, "health")
     assert health.returncode == 1
     assert health.stdout == f"agent socket {upstream_path} unreachable: connect: No such file or directory\n"
+
+
+def test_node_health_leaves_out_a_listener_that_is_draining(make_node, binary, upstream,
+                                                            upstream_path):
+    # A removed listener finishing its last request neither accepts nor needs
+    # its agent any more: health reports neither about it.
+    release = threading.Event()
+    upstream.answer(up.wait_then_reply(release, up.response(200, b"late")))
+    node = make_node()
+    _, port = node.add_ok(listener_args("--network_id", NET, upstream_path))
+    moved = upstream_path + ".moved"
+    with wire.Client(port) as c:
+        c.send(wire.get("/slow"))
+        upstream.wait_request(0)
+        assert node.remove(NET)["draining"] == 1
+        os.rename(upstream_path, moved)  # its agent socket: gone from the path
+        try:
+            health = ctl(binary, node.control_path, "health")
+            assert (health.returncode, health.stdout) == (0, "ok\n"), health
+        finally:
+            os.rename(moved, upstream_path)
+            release.set()
+        assert c.read_response().status == 200
 
 
 def test_node_metrics_listen_serves_http_on_tcp(make_node, upstream, upstream_path):
